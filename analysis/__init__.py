@@ -1,0 +1,1 @@
+"""Pure pandas analysis: weekly bars, indicators, channel, movers, the read. No I/O."""

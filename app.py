@@ -1,0 +1,56 @@
+"""The r2k-dash app factory; ``python app.py`` serves it, ``app:server`` is for gunicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash
+
+from callbacks import chart
+from callbacks.services import Services
+from components.layout import create_layout
+from market.data import MarketData
+from market.sources import resolve_source
+from settings import Settings
+
+
+def create_services(settings: Settings) -> Services:
+    """Resolve the data source once and wrap it for the callbacks."""
+    return Services(settings=settings, market=MarketData(resolve_source(settings)))
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
+    """A fresh Dash app with its layout and callbacks; tests pass their own services.
+
+    Bootstrap's CSS is served from ``assets/vendor`` (no CDN: the page must work offline).
+    The layout is a function so that every page load shows the data's current freshness.
+    """
+    settings = settings or Settings()
+    services = services or create_services(settings)
+    app = Dash(
+        __name__,
+        title="r2k-dash",
+        serve_locally=True,
+    )
+    app.layout = lambda: create_layout(services)
+    chart.register(app, services)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``app.server`` builds the app on first access, so importing this module does no I/O."""
+    if name == "server":
+        return create_app().server
+    raise AttributeError(name)
+
+
+def main() -> None:
+    """Serve the dashboard with Dash's development server (``make run``)."""
+    settings = Settings()
+    app = create_app(settings)
+    print(f"r2k-dash: serving {app.title} on http://{settings.host}:{settings.port}/")
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Callback wiring, one module per area, each exposing register(app, services)."""

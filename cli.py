@@ -1,0 +1,123 @@
+"""The ``r2k`` command: ``serve``, ``refresh`` and ``read``.
+
+Flags override the ``R2K_*`` settings. Errors are one line on stderr with a non-zero status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import ValidationError
+
+from settings import Settings
+
+EXIT_NO_DATA = 2
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from error
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="r2k", description="r2k-dash: small-cap dashboard.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the dashboard")
+    serve.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    refresh = commands.add_parser("refresh", help="fetch prices into the store")
+    refresh.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
+    refresh.add_argument("tickers", nargs="*", help="tickers (default: the universe and index)")
+
+    read = commands.add_parser("read", help="print the technical read of a ticker")
+    read.add_argument("ticker")
+    read.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
+    read.add_argument("--as-of", type=_parse_date, help="replay as of YYYY-MM-DD")
+    read.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key in ("source", "host", "port")
+        if (value := getattr(args, key, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def _serve(settings: Settings) -> int:
+    from app import create_app
+
+    app = create_app(settings)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    return 0
+
+
+def _refresh(settings: Settings, tickers: Sequence[str]) -> int:
+    from market.refresh import refresh_command
+    from market.sources import resolve_source
+
+    source = resolve_source(settings)
+    if source.note:
+        print(f"r2k refresh: {source.note}", file=sys.stderr)
+    symbols = [t.strip().upper() for t in tickers] or None
+    return refresh_command(source.provider, source.store, symbols)
+
+
+def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) -> int:
+    from analysis.read import technical_read
+    from market.data import MarketData, UnknownTickerError
+    from market.sources import resolve_source
+
+    market = MarketData(resolve_source(settings))
+    try:
+        daily = market.daily_bars(ticker)
+        result = technical_read(ticker.strip().upper(), daily, as_of=as_of)
+    except (UnknownTickerError, ValueError) as error:
+        print(f"r2k read: {error}", file=sys.stderr)
+        return EXIT_NO_DATA
+    source = market.source
+    if as_json:
+        payload = {
+            "ticker": result.ticker,
+            "source": source.label,
+            "simulated": source.simulated,
+            **{k: v for k, v in result.to_dict().items() if k != "ticker"},
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        if source.simulated:
+            print("SIMULATED DATA (offline demo market): no number below is a real price.")
+        print(f"{result.ticker} · {source.label} · as of {result.as_of}")
+        print(" ".join(result.summary))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``r2k`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ValidationError as error:
+        first = error.errors()[0]
+        print(f"r2k: {first['loc'][0]}: {first['msg']}", file=sys.stderr)
+        return EXIT_NO_DATA
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "refresh":
+        return _refresh(settings, args.tickers)
+    return _read(settings, args.ticker, args.as_of, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

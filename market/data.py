@@ -1,0 +1,117 @@
+"""Read access to one resolved source, as the page and ``r2k read`` need it.
+
+Live sources fetch a ticker that the store lacks (or holds stale) on first use and keep it
+in the store; a cached source only reads the store; the demo market is computed in memory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+
+import pandas as pd
+
+from market.bars import validate_bars
+from market.provider import SourceUnavailableError
+from market.refresh import refresh
+from market.sources import DIRECT, LIVE, ResolvedSource
+
+REFETCH_SECONDS = 900.0
+"""A stale ticker is asked of a live source at most this often per process."""
+
+TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
+"""What a ticker may look like: Yahoo symbols such as ``BRK-B``, ``^RUT``, ``DEMO-R2K``."""
+
+
+class UnknownTickerError(LookupError):
+    """The source has no data for this ticker (or it is not a valid ticker at all)."""
+
+
+def normalize_ticker(raw: str) -> str:
+    """Upper-case and check a ticker; raise ``UnknownTickerError`` for anything else."""
+    ticker = raw.strip().upper()
+    if not TICKER_PATTERN.fullmatch(ticker):
+        raise UnknownTickerError(
+            f"{raw[:40]!r} is not a ticker (letters, digits and . - ^ = only, at most 15)"
+        )
+    return ticker
+
+
+class MarketData:
+    """Bars, universe and closes of one source, fetched on demand when the source is live."""
+
+    def __init__(
+        self,
+        source: ResolvedSource,
+        today: Callable[[], date] = date.today,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self._today = today
+        self._clock = clock
+        self._last_fetch: dict[str, float] = {}
+
+    @property
+    def index_ticker(self) -> str:
+        return self.source.provider.index_ticker
+
+    @property
+    def benchmark_ticker(self) -> str:
+        return self.source.provider.benchmark_ticker
+
+    def daily_bars(self, ticker: str) -> pd.DataFrame:
+        """Daily Bars of ``ticker``; ``UnknownTickerError`` when the source has none."""
+        symbol = normalize_ticker(ticker)
+        if self.source.mode == DIRECT:
+            return self._from_provider(symbol)
+        stored = self.source.store.read_bars(symbol)
+        if self.source.mode == LIVE and self._should_fetch(symbol, stored):
+            self._last_fetch[symbol] = self._clock()
+            try:
+                refresh(self.source.provider, self.source.store, [symbol], today=self._today())
+            except SourceUnavailableError:
+                pass
+            stored = self.source.store.read_bars(symbol)
+        if stored is None or stored.empty:
+            raise UnknownTickerError(f"no data for {symbol} from {self.source.label}")
+        return validate_bars(stored)
+
+    def universe(self) -> pd.DataFrame | None:
+        """The index's constituents, or None when neither the source nor the store has them."""
+        if self.source.mode == DIRECT:
+            return self.source.provider.universe()
+        return self.source.store.read_universe()
+
+    def closes(self) -> pd.DataFrame:
+        """Daily closes of the whole universe, wide: date index by ticker columns."""
+        if self.source.mode == DIRECT:
+            return self.source.provider.closes()  # type: ignore[attr-defined, no-any-return]
+        return self.source.store.read_closes()
+
+    def updated_at(self) -> datetime | None:
+        """When the data last changed (None for the demo market, which never does)."""
+        if self.source.mode == DIRECT:
+            return None
+        return self.source.store.updated_at()
+
+    def _should_fetch(self, symbol: str, stored: pd.DataFrame | None) -> bool:
+        last = self._last_fetch.get(symbol)
+        if last is not None and self._clock() - last < REFETCH_SECONDS:
+            return False
+        return _is_stale(stored, self._today())
+
+    def _from_provider(self, symbol: str) -> pd.DataFrame:
+        result = self.source.provider.bars([symbol])
+        bars = result.bars.get(symbol)
+        if bars is None or bars.empty:
+            raise UnknownTickerError(f"no data for {symbol} from {self.source.label}")
+        return bars
+
+
+def _is_stale(stored: pd.DataFrame | None, today: date) -> bool:
+    if stored is None or stored.empty:
+        return True
+    last_session = pd.Timestamp(today) - pd.offsets.BDay(1)
+    return bool(stored.index[-1] < last_session.normalize())

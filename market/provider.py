@@ -1,0 +1,52 @@
+"""What every data source answers: bars for tickers, and the index's universe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import pandas as pd
+
+
+class SourceUnavailableError(RuntimeError):
+    """The data source could not be reached at all (no network, hang, refused)."""
+
+
+class DataFormatError(ValueError):
+    """A file or response is not in the format we expected; the message says what was wrong."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of asking a provider for bars.
+
+    ``bars`` holds only tickers that came back with data; ``missing`` the ones that came
+    back empty (unknown or delisted); ``failed`` the ones whose request failed, with why.
+    """
+
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """A source of market data. ``simulated`` providers must be labelled as such."""
+
+    name: str
+    simulated: bool
+    index_ticker: str
+    """The ticker of the index the universe belongs to (IWM, DEMO-R2K)."""
+    benchmark_ticker: str
+    """The default ticker to compare the index against (SPY; the demo index in demo)."""
+
+    def bars(
+        self, tickers: Sequence[str], start: date | None = None, end: date | None = None
+    ) -> FetchResult:
+        """Daily Bars for ``tickers`` between ``start`` and ``end`` (inclusive)."""
+        ...
+
+    def universe(self) -> pd.DataFrame:
+        """The index's constituents as a Universe frame."""
+        ...

@@ -1,0 +1,65 @@
+"""The one settings object of r2k-dash, read from ``R2K_*`` environment variables.
+
+Command-line flags of ``r2k`` override these by constructing ``Settings(**overrides)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+IWM_HOLDINGS_URL = (
+    "https://www.ishares.com/us/products/239710/ishares-russell-2000-etf/"
+    "1467271812596.ajax?fileType=csv&fileName=IWM_holdings&dataType=fund"
+)
+
+SOURCE_KINDS = ("auto", "yahoo", "demo")
+
+
+def default_cache_dir() -> Path:
+    """The user's cache directory for r2k-dash (e.g. ``~/.cache/r2k-dash`` on Linux)."""
+    return Path(platformdirs.user_cache_dir("r2k-dash"))
+
+
+class Settings(BaseSettings):
+    """Everything r2k-dash can be configured with; each field is ``R2K_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="R2K_", extra="ignore")
+
+    source: str = Field(
+        default="auto",
+        description="Where data comes from: auto, yahoo, demo or csv:DIR.",
+    )
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    debug: bool = False
+    ticker: str | None = Field(
+        default=None,
+        description="The ticker the page opens on; by default the source's index (IWM, DEMO-R2K).",
+    )
+    holdings_url: str = IWM_HOLDINGS_URL
+    batch_size: int = Field(default=100, ge=1, le=500)
+    requests_per_second: float = Field(
+        default=1.0, gt=0, description="At most this many batch requests to Yahoo per second."
+    )
+    request_timeout: float = Field(default=10.0, gt=0, description="Seconds per HTTP request.")
+    fetch_deadline: float = Field(
+        default=120.0, gt=0, description="Seconds a whole batch download may take."
+    )
+    max_retries: int = Field(default=4, ge=0, le=10)
+    probe_timeout: float = Field(
+        default=3.0, gt=0, description="Seconds to wait for the connectivity probe."
+    )
+    history_years: int = Field(default=12, ge=1, le=40)
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        value = value.strip()
+        if value in SOURCE_KINDS or (value.startswith("csv:") and len(value) > 4):
+            return value
+        raise ValueError(f"R2K_SOURCE must be one of auto, yahoo, demo or csv:DIR, not {value!r}")
