@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import Dash
 
-from callbacks import chart
+from callbacks import chart, movers, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
 from market.data import MarketData
@@ -33,7 +33,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         serve_locally=True,
     )
     app.layout = lambda: create_layout(services)
+    view.register(app, services)
     chart.register(app, services)
+    movers.register(app, services)
+    theme.register(app)
     return app
 
 

@@ -90,7 +90,8 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
     if as_json:
         payload = {
             "ticker": result.ticker,
-            "source": source.label,
+            "source": source.provider.name,
+            "source_label": source.label,
             "simulated": source.simulated,
             **{k: v for k, v in result.to_dict().items() if k != "ticker"},
         }
@@ -98,8 +99,8 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
     else:
         if source.simulated:
             print("SIMULATED DATA (offline demo market): no number below is a real price.")
-        print(f"{result.ticker} · {source.label} · as of {result.as_of}")
-        print(" ".join(result.summary))
+        print(f"{result.ticker} · {source.label} · as of {result.as_of.date().isoformat()}")
+        print(result.summary)
     return 0
 
 

@@ -1,29 +1,160 @@
-"""Wiring of the price chart: ticker in, figure and message out."""
+"""Wiring of the chart area: the view in; price chart, relative chart and read out."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-from dash import Dash, Input, Output
+from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, no_update
+
+from analysis.channel import regression_channel
+from analysis.indicators import bbands, ema, macd, rsi, sma
+from analysis.read import TechnicalRead, technical_read
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
-from charts.price import message_figure, price_figure
+from charts.compare import compare_figure
+from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
+from components.chart_panel import create_read_content
+from components.view_state import ViewState, parse_query
+from market.bars import bars_as_of
 from market.data import UnknownTickerError
 
+RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
+AVERAGES = {
+    "sma20": ("SMA 20", 20, sma),
+    "sma50": ("SMA 50", 50, sma),
+    "sma200": ("SMA 200", 200, sma),
+    "ema20": ("EMA 20", 20, ema),
+}
+BARS_PER_WEEK = {"1wk": 1, "1d": 5}
+MIN_CHANNEL_BARS = 3
 
-def chart_for_ticker(services: Services, ticker: str | None) -> tuple[go.Figure, str]:
-    """The weekly chart of ``ticker`` and a message ('' when all went well)."""
-    symbol = (ticker or services.default_ticker).strip() or services.default_ticker
+
+@dataclass(frozen=True)
+class ChartView:
+    """What the chart area shows for one view."""
+
+    figure: go.Figure
+    message: str
+    read: TechnicalRead | None
+
+
+def display_start(index: pd.DatetimeIndex, range_: str) -> pd.Timestamp | None:
+    """The first date shown for a range (None: from the first bar)."""
+    weeks = RANGE_WEEKS.get(range_)
+    if weeks is None or index.empty:
+        return None
+    return index[-1] - pd.Timedelta(weeks=weeks)
+
+
+def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -> ChartInput:
+    """Indicators on all bars (so warm-up is right), then cut to the range shown."""
+    close = bars["close"]
+    shown = set(state.indicators)
+    start = display_start(pd.DatetimeIndex(bars.index), state.range)
+
+    def cut(frame: Any) -> Any:
+        return frame if start is None else frame.loc[frame.index >= start]
+
+    averages = {
+        label: cut(function(close, length))
+        for key, (label, length, function) in AVERAGES.items()
+        if key in shown and len(close) >= length
+    }
+    channel = None
+    lookback = state.channel * BARS_PER_WEEK[state.interval]
+    if "channel" in shown and len(close) >= MIN_CHANNEL_BARS:
+        fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
+        channel = ChannelLines(
+            lines=cut(fitted.lines),
+            fit_start=fitted.fit_start,
+            fit_end=fitted.fit_end,
+            label=f"{state.channel}-week channel",
+        )
+    return ChartInput(
+        bars=cut(bars),
+        title=title,
+        averages=averages,
+        bollinger=cut(bbands(close)) if "bb" in shown else None,
+        channel=channel,
+        macd=cut(macd(close)) if "macd" in shown else None,
+        rsi=cut(rsi(close)) if "rsi" in shown else None,
+        volume="volume" in shown,
+    )
+
+
+def chart_view(services: Services, state: ViewState, dark: bool = False) -> ChartView:
+    """The price chart and the technical read of ``state``; a message instead on failure."""
+    style = ChartStyle(
+        log_scale=state.scale == "log",
+        daily=state.interval == "1d",
+        simulated=services.market.source.simulated,
+        dark=dark,
+    )
     try:
-        daily = services.market.daily_bars(symbol)
+        daily = bars_as_of(services.market.daily_bars(state.ticker), state.as_of)
     except UnknownTickerError as error:
-        return message_figure("No chart: unknown ticker or no data."), str(error)
-    weekly = weekly_bars(daily)
-    title = symbol.upper()
-    if services.market.source.simulated:
-        title += " (simulated)"
-    return price_figure(weekly, title, simulated=services.market.source.simulated), ""
+        message = f"No chart for {state.ticker}: {error}."
+        return ChartView(message_figure(f"No data for {state.ticker}", style), message, None)
+    if daily.empty:
+        message = f"{state.ticker} has no data on or before {state.as_of}."
+        return ChartView(message_figure(message, style), message, None)
+    bars = weekly_bars(daily) if state.interval == "1wk" else daily
+    title = state.ticker + (" · simulated" if style.simulated else "")
+    figure = price_figure(chart_input(state.ticker, bars, state, title), style)
+    read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
+    return ChartView(figure, "", read)
+
+
+def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
+    """The ticker against the comparison ticker (default: the source's benchmark)."""
+    other = state.compare or services.market.benchmark_ticker
+    if other == state.ticker:
+        other = services.market.index_ticker
+    style = ChartStyle(dark=dark, simulated=services.market.source.simulated)
+    try:
+        closes = [
+            bars_as_of(services.market.daily_bars(symbol), state.as_of)["close"].rename(symbol)
+            for symbol in (state.ticker, other)
+        ]
+    except UnknownTickerError as error:
+        return message_figure(f"Nothing to compare: {error}", style), str(error)
+    start = display_start(pd.DatetimeIndex(closes[0].index), state.range)
+    if start is not None:
+        closes = [series.loc[series.index >= start] for series in closes]
+    figure = compare_figure(closes[0], closes[1], simulated=style.simulated, dark=dark)
+    return figure, ""
+
+
+def read_figures(read: TechnicalRead) -> list[tuple[str, str, str]]:
+    """The read's key numbers as (label, value, tone) for small labelled values."""
+    figures = [
+        ("Close", f"{read.close:,.2f}", ""),
+        ("From high", f"{read.drawdown_pct:+.1f}%", "down" if read.drawdown_pct < 0 else ""),
+    ]
+    if read.sma50w is not None:
+        distance = (read.close / read.sma50w - 1.0) * 100.0
+        figures.append(("vs 50-wk avg", f"{distance:+.1f}%", "up" if distance >= 0 else "down"))
+    if read.macd is not None and read.macd_signal is not None:
+        tone = "up" if read.macd >= read.macd_signal else "down"
+        figures.append(("MACD / signal", f"{read.macd:.2f} / {read.macd_signal:.2f}", tone))
+    if read.rsi14 is not None:
+        tone = "down" if read.rsi14 < 40 else "up" if read.rsi14 > 60 else ""
+        figures.append(("RSI 14", f"{read.rsi14:.1f}", tone))
+    if read.channel is not None:
+        tone = {"above": "up", "below": "down"}.get(read.channel.position, "")
+        figures.append(("Channel", read.channel.position, tone))
+    return figures
+
+
+def read_content(read: TechnicalRead | None, message: str) -> list[Any]:
+    """The read panel's children: figures and sentences, or the message."""
+    if read is None:
+        return create_read_content([], [message or "No read."])
+    return create_read_content(read_figures(read), [read.summary])
 
 
 def register(app: Dash, services: Services) -> None:
@@ -32,7 +163,27 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.PRICE_CHART, "figure"),
         Output(ids.CHART_MESSAGE, "children"),
-        Input(ids.TICKER_INPUT, "value"),
+        Output(ids.READ_PANEL, "children"),
+        Input(ids.CHART_VIEW, "data"),
+        Input(ids.THEME_SWITCH, "value"),
     )
-    def _update_chart(ticker: str | None) -> tuple[go.Figure, str]:
-        return chart_for_ticker(services, ticker)
+    def _update_chart(query: str | None, dark: bool) -> tuple[go.Figure, str, list[Any]]:
+        state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+        view = chart_view(services, state, bool(dark))
+        return view.figure, view.message, read_content(view.read, view.message)
+
+    @app.callback(
+        Output(ids.COMPARE_CHART, "figure"),
+        Output(ids.PRICE_CHART, "style"),
+        Output(ids.COMPARE_CHART, "style"),
+        Input(ids.CHART_TABS, "active_tab"),
+        Input(ids.CHART_VIEW, "data"),
+        Input(ids.THEME_SWITCH, "value"),
+    )
+    def _update_compare(tab: str, query: str | None, dark: bool) -> tuple[Any, ...]:
+        shown, hidden = {"height": "720px"}, {"display": "none"}
+        if tab != "compare":
+            return no_update, shown, hidden
+        state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+        figure, _ = compare_view(services, state, bool(dark))
+        return figure, hidden, {"height": "720px"}

@@ -1,7 +1,47 @@
 """Every component id of the page, in one place, so layout and callbacks agree."""
 
-TICKER_INPUT = "ticker-input"
-PRICE_CHART = "price-chart"
-CHART_MESSAGE = "chart-message"
+# Page state
+URL = "url"
+VIEW_STORE = "view-store"
+CHART_VIEW = "chart-view"
+MOVERS_VIEW = "movers-view"
+THEME_STORE = "theme-store"
+IGNORED_PARAMS = "ignored-params"
+
+# Header and status
 SOURCE_BADGE = "source-badge"
 SOURCE_BANNER = "source-banner"
+THEME_SWITCH = "theme-switch"
+
+# Chart controls
+TICKER_INPUT = "ticker-input"
+INDEX_BUTTON = "index-button"
+INTERVAL_RADIO = "interval-radio"
+RANGE_SELECT = "range-select"
+INDICATOR_CHECKLIST = "indicator-checklist"
+SCALE_SWITCH = "scale-switch"
+CHANNEL_INPUT = "channel-input"
+CHANNEL_END_DATE = "channel-end-date"
+AS_OF_DATE = "as-of-date"
+COMPARE_INPUT = "compare-input"
+
+# Chart and read
+CHART_TABS = "chart-tabs"
+PRICE_CHART = "price-chart"
+COMPARE_CHART = "compare-chart"
+CHART_MESSAGE = "chart-message"
+READ_PANEL = "read-panel"
+
+# Movers and sectors
+PERIOD_SELECT = "period-select"
+PERIOD_FROM_DATE = "period-from-date"
+INCLUDE_SECTORS = "include-sectors"
+EXCLUDE_SECTORS = "exclude-sectors"
+EXCLUDE_BIOTECH = "exclude-biotech"
+MOVERS_GRID = "movers-grid"
+LAGGARDS_GRID = "laggards-grid"
+MOVERS_EXPORT = "movers-export"
+LAGGARDS_EXPORT = "laggards-export"
+MOVERS_NOTE = "movers-note"
+SECTOR_CHART = "sector-chart"
+HOLDINGS_TABLE = "holdings-table"

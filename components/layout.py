@@ -1,72 +1,56 @@
-"""The page layout, built by create_* functions from the services it shows."""
+"""The whole page, composed from the create_* factories of each area."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from callbacks.services import Services
 from components import ids
+from components.chart_panel import create_chart_card, create_read_card
+from components.controls import create_chart_controls
+from components.header import create_header, create_source_banner
+from components.movers import create_movers_section
+from components.sectors import create_sectors_section
 
 
-def create_source_badge(services: Services) -> dbc.Badge:
-    """The data source and how fresh it is, always visible in the header."""
-    source = services.market.source
-    updated = services.market.updated_at()
-    text = source.label if updated is None else f"{source.label} · updated {updated:%Y-%m-%d %H:%M}"
-    return dbc.Badge(
-        text,
-        id=ids.SOURCE_BADGE,
-        color="danger" if source.simulated else "secondary",
-        className="ms-2",
-    )
-
-
-def create_source_banner(services: Services) -> dbc.Alert | None:
-    """A banner on every view of simulated or stale data, saying what the user sees."""
-    source = services.market.source
-    lines = []
-    if source.simulated:
-        lines.append(
-            "Simulated data: this is the offline demo market (index DEMO-R2K and fictional "
-            "companies). No number on this page is a real price."
-        )
-    if source.note:
-        lines.append(source.note)
-    if not lines:
-        return None
-    return dbc.Alert(
-        [html.Div(line) for line in lines],
-        id=ids.SOURCE_BANNER,
-        color="warning",
-        className="py-2 mb-2",
-    )
-
-
-def create_layout(services: Services) -> dbc.Container:
-    """The whole page."""
+def create_layout(services: Services, today: date | None = None) -> dbc.Container:
+    """The page; built per page load so the badge shows the data's current freshness."""
+    today = today or date.today()
+    market = services.market
     return dbc.Container(
         [
-            html.Div(
-                [html.H4("r2k-dash", className="mb-0"), create_source_badge(services)],
-                className="d-flex align-items-center my-2",
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.VIEW_STORE),
+            dcc.Store(id=ids.CHART_VIEW),
+            dcc.Store(id=ids.MOVERS_VIEW),
+            dcc.Store(id=ids.THEME_STORE),
+            create_header(market.source, market.updated_at()),
+            create_source_banner(market.source),
+            dbc.Alert(
+                id=ids.IGNORED_PARAMS,
+                color="info",
+                is_open=False,
+                dismissable=True,
+                className="py-2 mb-2",
             ),
-            create_source_banner(services),
-            dbc.InputGroup(
+            create_chart_controls(market.index_ticker, today),
+            dbc.Row(
                 [
-                    dbc.InputGroupText("Ticker"),
-                    dbc.Input(
-                        id=ids.TICKER_INPUT,
-                        value=services.default_ticker,
-                        debounce=True,
-                        maxLength=15,
-                    ),
-                ],
-                className="mb-2",
-                style={"maxWidth": "320px"},
+                    dbc.Col(create_chart_card(), lg=8),
+                    dbc.Col(create_read_card(), lg=4, className="mb-3"),
+                ]
             ),
-            html.Div(id=ids.CHART_MESSAGE, className="text-danger"),
-            dcc.Loading(dcc.Graph(id=ids.PRICE_CHART, style={"height": "600px"})),
+            create_movers_section(today),
+            create_sectors_section(),
+            html.Footer(
+                "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "
+                "holdings. Not investment advice.",
+                className="small text-body-secondary my-3",
+            ),
         ],
         fluid=True,
+        className="r2k-page",
     )

@@ -6,6 +6,8 @@ and float columns ``open, high, low, close, volume``. Rows without a close are d
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -61,7 +63,7 @@ def validate_bars(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def bars_as_of(bars: pd.DataFrame, as_of: pd.Timestamp | str | None) -> pd.DataFrame:
+def bars_as_of(bars: pd.DataFrame, as_of: pd.Timestamp | date | str | None) -> pd.DataFrame:
     """The rows of ``bars`` on or before ``as_of`` (all rows when ``as_of`` is None)."""
     if as_of is None:
         return bars

@@ -6,7 +6,6 @@ in the store; a cached source only reads the store; the demo market is computed 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -14,15 +13,15 @@ from datetime import date, datetime
 import pandas as pd
 
 from market.bars import validate_bars
-from market.provider import SourceUnavailableError
+from market.provider import LocalProvider
 from market.refresh import refresh
 from market.sources import DIRECT, LIVE, ResolvedSource
+from market.tickers import parse_ticker
 
+FETCH_LOCK_SECONDS = 2.0
+"""A page's fetch waits this long for a running refresh, then shows what is stored."""
 REFETCH_SECONDS = 900.0
 """A stale ticker is asked of a live source at most this often per process."""
-
-TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
-"""What a ticker may look like: Yahoo symbols such as ``BRK-B``, ``^RUT``, ``DEMO-R2K``."""
 
 
 class UnknownTickerError(LookupError):
@@ -31,8 +30,8 @@ class UnknownTickerError(LookupError):
 
 def normalize_ticker(raw: str) -> str:
     """Upper-case and check a ticker; raise ``UnknownTickerError`` for anything else."""
-    ticker = raw.strip().upper()
-    if not TICKER_PATTERN.fullmatch(ticker):
+    ticker = parse_ticker(raw)
+    if ticker is None:
         raise UnknownTickerError(
             f"{raw[:40]!r} is not a ticker (letters, digits and . - ^ = only, at most 15)"
         )
@@ -67,15 +66,22 @@ class MarketData:
         if self.source.mode == DIRECT:
             return self._from_provider(symbol)
         stored = self.source.store.read_bars(symbol)
+        problem = f"no data for {symbol} from {self.source.label}"
         if self.source.mode == LIVE and self._should_fetch(symbol, stored):
             self._last_fetch[symbol] = self._clock()
-            try:
-                refresh(self.source.provider, self.source.store, [symbol], today=self._today())
-            except SourceUnavailableError:
-                pass
+            summary = refresh(
+                self.source.provider,
+                self.source.store,
+                [symbol],
+                today=self._today(),
+                lock_timeout=FETCH_LOCK_SECONDS,
+                update_closes=False,
+            )
+            if summary.error or summary.failed:
+                problem = f"{symbol}: {summary.error or summary.failed.get(symbol, problem)}"
             stored = self.source.store.read_bars(symbol)
         if stored is None or stored.empty:
-            raise UnknownTickerError(f"no data for {symbol} from {self.source.label}")
+            raise UnknownTickerError(problem)
         return validate_bars(stored)
 
     def universe(self) -> pd.DataFrame | None:
@@ -86,8 +92,9 @@ class MarketData:
 
     def closes(self) -> pd.DataFrame:
         """Daily closes of the whole universe, wide: date index by ticker columns."""
-        if self.source.mode == DIRECT:
-            return self.source.provider.closes()  # type: ignore[attr-defined, no-any-return]
+        provider = self.source.provider
+        if self.source.mode == DIRECT and isinstance(provider, LocalProvider):
+            return provider.closes()
         return self.source.store.read_closes()
 
     def updated_at(self) -> datetime | None:
@@ -106,7 +113,8 @@ class MarketData:
         result = self.source.provider.bars([symbol])
         bars = result.bars.get(symbol)
         if bars is None or bars.empty:
-            raise UnknownTickerError(f"no data for {symbol} from {self.source.label}")
+            reason = result.failed.get(symbol) or f"no data for {symbol} from {self.source.label}"
+            raise UnknownTickerError(reason)
         return bars
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
+
+from market.universe import make_universe
 
 
 class SourceUnavailableError(RuntimeError):
@@ -31,6 +33,25 @@ class FetchResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SymbolResolution:
+    """What became of universe tickers that Yahoo knew nothing about.
+
+    ``renamed`` maps each one Yahoo knows under its other spelling to that symbol
+    (``MOG-A`` -> ``MOGA``), ``bars`` holds their Bars under that symbol, and ``unresolved``
+    lists the ones still without data.
+    """
+
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    unresolved: tuple[str, ...] = ()
+
+    def apply(self, universe: pd.DataFrame) -> pd.DataFrame:
+        """``universe`` with renamed tickers replaced by the symbols Yahoo answers to."""
+        tickers = universe["ticker"].replace(self.renamed)
+        return make_universe(universe.assign(ticker=tickers).drop_duplicates("ticker"))
+
+
 class Provider(Protocol):
     """A source of market data. ``simulated`` providers must be labelled as such."""
 
@@ -49,4 +70,24 @@ class Provider(Protocol):
 
     def universe(self) -> pd.DataFrame:
         """The index's constituents as a Universe frame."""
+        ...
+
+
+@runtime_checkable
+class LocalProvider(Provider, Protocol):
+    """A provider whose data is all on this machine (demo, CSV files): no store needed."""
+
+    def closes(self) -> pd.DataFrame:
+        """Daily closes of every constituent, wide: date index by ticker columns."""
+        ...
+
+
+@runtime_checkable
+class SymbolResolver(Protocol):
+    """A provider that can find tickers it knows under another spelling (``MOG-A``/``MOGA``)."""
+
+    def resolve_missing(
+        self, missing: Sequence[str], start: date | None = None, end: date | None = None
+    ) -> SymbolResolution:
+        """Bars of the missing tickers under their other spelling, and which stay unknown."""
         ...

@@ -49,9 +49,7 @@ def store_for(settings: Settings, namespace: str) -> Store:
     return Store(Path(settings.cache_dir) / namespace)
 
 
-def resolve_source(
-    settings: Settings, probe: Callable[[], bool] | None = None
-) -> ResolvedSource:
+def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) -> ResolvedSource:
     """Build the provider named by ``settings.source``; for ``auto``, pick what works now.
 
     ``probe`` answers whether Yahoo is reachable (the default asks the network, within

@@ -28,9 +28,7 @@ def validate_universe(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"expected a Universe DataFrame, got {type(frame).__name__}")
     missing = [c for c in UNIVERSE_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(
-            f"a Universe needs columns {list(UNIVERSE_COLUMNS)}; missing {missing}"
-        )
+        raise ValueError(f"a Universe needs columns {list(UNIVERSE_COLUMNS)}; missing {missing}")
     if frame["ticker"].duplicated().any():
         dupes = frame.loc[frame["ticker"].duplicated(), "ticker"].head(5).tolist()
         raise ValueError(f"Universe tickers must be unique; duplicated: {dupes}")

@@ -1,0 +1,269 @@
+"""One callback owns the view: URL, controls and clicks in; URL, controls and view out.
+
+Keeping the URL and every control in one callback is how Dash allows them to update each
+other (a cycle within one callback is allowed, across callbacks it is not). The decisions
+are pure functions below; ``register`` only wires them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from dash import Dash, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.services import Services
+from components import ids
+from components.view_state import (
+    CHANNEL_MAX,
+    CHANNEL_MIN,
+    INDICATORS,
+    INTERVALS,
+    PERIODS,
+    RANGES,
+    ViewState,
+    parse_date,
+    parse_query,
+    parse_sectors,
+    to_query,
+)
+from market.tickers import parse_ticker
+from market.universe import GICS_SECTORS
+
+BIOTECH_SECTOR = "Health Care"
+"""iShares' file has no industry column, so 'biotech' can only mean its whole sector."""
+
+CONTROLS: tuple[tuple[str, str], ...] = (
+    (ids.TICKER_INPUT, "value"),
+    (ids.INTERVAL_RADIO, "value"),
+    (ids.RANGE_SELECT, "value"),
+    (ids.INDICATOR_CHECKLIST, "value"),
+    (ids.SCALE_SWITCH, "value"),
+    (ids.CHANNEL_INPUT, "value"),
+    (ids.CHANNEL_END_DATE, "date"),
+    (ids.AS_OF_DATE, "date"),
+    (ids.COMPARE_INPUT, "value"),
+    (ids.PERIOD_SELECT, "value"),
+    (ids.PERIOD_FROM_DATE, "date"),
+    (ids.INCLUDE_SECTORS, "value"),
+    (ids.EXCLUDE_SECTORS, "value"),
+    (ids.EXCLUDE_BIOTECH, "value"),
+)
+CLICKS: tuple[tuple[str, str], ...] = (
+    (ids.INDEX_BUTTON, "n_clicks"),
+    (ids.MOVERS_GRID, "cellClicked"),
+    (ids.LAGGARDS_GRID, "cellClicked"),
+    (ids.SECTOR_CHART, "clickData"),
+)
+
+
+CHART_FIELDS = (
+    "ticker",
+    "interval",
+    "range",
+    "indicators",
+    "channel",
+    "channel_end",
+    "as_of",
+    "compare",
+    "scale",
+)
+"""What the chart area depends on; other changes leave it alone."""
+MOVERS_FIELDS = ("period", "as_of", "include", "exclude")
+"""What the movers area depends on; a ticker change leaves the tables alone."""
+
+
+def differs(previous: ViewState | None, state: ViewState, fields: tuple[str, ...]) -> bool:
+    """Whether ``state`` differs from ``previous`` in any of ``fields``."""
+    if previous is None:
+        return True
+    return any(getattr(previous, name) != getattr(state, name) for name in fields)
+
+
+@dataclass(frozen=True)
+class ViewUpdate:
+    """What the view callback returns: the new view and what the page should say."""
+
+    state: ViewState
+    problems: tuple[str, ...] = ()
+
+
+def control_values(state: ViewState) -> list[Any]:
+    """The value of each control in ``CONTROLS`` order, showing ``state``."""
+    from_date = None if state.period in PERIODS else state.period
+    return [
+        state.ticker,
+        state.interval,
+        state.range,
+        list(state.indicators),
+        state.scale == "log",
+        state.channel,
+        state.channel_end.isoformat() if state.channel_end else None,
+        state.as_of.isoformat() if state.as_of else None,
+        state.compare or "",
+        "from" if from_date else state.period,
+        from_date,
+        list(state.include),
+        list(state.exclude),
+        BIOTECH_SECTOR in state.exclude,
+    ]
+
+
+def state_from_controls(values: list[Any], previous: ViewState, today: date) -> ViewUpdate:
+    """The view the controls describe; a value that cannot be used keeps the previous one."""
+    (
+        ticker,
+        interval,
+        range_,
+        indicators,
+        log,
+        channel,
+        channel_end,
+        as_of,
+        compare,
+        period,
+        from_date,
+        include,
+        exclude,
+        _biotech,
+    ) = values
+    problems: list[str] = []
+    symbol = parse_ticker(ticker or "")
+    if symbol is None:
+        problems.append(f"“{str(ticker)[:30]}” is not a ticker; kept {previous.ticker}.")
+    compare_symbol = parse_ticker(compare) if compare else None
+    if compare and compare_symbol is None:
+        problems.append(f"“{str(compare)[:30]}” is not a ticker to compare with.")
+    is_whole = isinstance(channel, int | float) and float(channel).is_integer()
+    channel_weeks = int(channel) if is_whole else previous.channel
+    if not CHANNEL_MIN <= channel_weeks <= CHANNEL_MAX:
+        problems.append(f"Channel window must be {CHANNEL_MIN}-{CHANNEL_MAX} weeks.")
+        channel_weeks = previous.channel
+    if period == "from":
+        start = parse_date(from_date, today)
+        period_value = start.isoformat() if start else previous.period
+    else:
+        period_value = period if period in PERIODS else previous.period
+    state = ViewState(
+        ticker=symbol or previous.ticker,
+        interval=interval if interval in INTERVALS else previous.interval,
+        range=range_ if range_ in RANGES else previous.range,
+        indicators=tuple(name for name in INDICATORS if name in (indicators or [])),
+        channel=channel_weeks,
+        channel_end=parse_date(channel_end, today),
+        as_of=parse_date(as_of, today),
+        period=period_value,
+        include=parse_sectors(",".join(include or [])) or (),
+        exclude=parse_sectors(",".join(exclude or [])) or (),
+        compare=compare_symbol,
+        scale="log" if log else "linear",
+    )
+    return ViewUpdate(state, tuple(problems))
+
+
+def apply_click(state: ViewState, trigger: str, payload: Any) -> ViewState:
+    """A click on a table row loads its ticker; a click on a sector toggles that filter."""
+    if trigger in (ids.MOVERS_GRID, ids.LAGGARDS_GRID):
+        ticker = parse_ticker(str((payload or {}).get("rowId") or ""))
+        return replace(state, ticker=ticker) if ticker else state
+    if trigger == ids.SECTOR_CHART:
+        points = (payload or {}).get("points") or [{}]
+        sector = points[0].get("y")
+        if sector not in GICS_SECTORS:
+            return state
+        include = () if state.include == (sector,) else (sector,)
+        return replace(state, include=include)
+    return state
+
+
+def toggle_biotech(state: ViewState, on: bool) -> ViewState:
+    """The 'exclude biotech' shortcut adds or removes Health Care from the exclusions."""
+    others = tuple(s for s in state.exclude if s != BIOTECH_SECTOR)
+    return replace(state, exclude=(*others, BIOTECH_SECTOR) if on else others)
+
+
+def next_view(
+    trigger: str | None,
+    search: str | None,
+    values: list[Any],
+    clicks: dict[str, Any],
+    previous_query: str | None,
+    default_ticker: str,
+    index_ticker: str,
+    today: date,
+) -> ViewUpdate:
+    """The view after one event: a URL change (or first load), a control, or a click."""
+    if trigger in (None, ids.URL) or previous_query is None:
+        state = parse_query(search or "", default_ticker, today)
+        problems = tuple(f"Ignored URL parameter “{name}”." for name in state.ignored)
+        return ViewUpdate(state, problems)
+    previous = parse_query(previous_query, default_ticker, today)
+    if trigger == ids.INDEX_BUTTON:
+        return ViewUpdate(replace(previous, ticker=index_ticker))
+    if trigger in clicks:
+        return ViewUpdate(apply_click(previous, trigger, clicks[trigger]))
+    update = state_from_controls(values, previous, today)
+    if trigger == ids.EXCLUDE_BIOTECH:
+        return replace(update, state=toggle_biotech(update.state, bool(values[-1])))
+    return update
+
+
+def _notice(update: ViewUpdate, trigger: str | None) -> list[Any]:
+    """The note of what was ignored: replaced on each URL, kept until the next problem."""
+    if not update.problems and trigger not in (None, ids.URL):
+        return [no_update, no_update]
+    return [[f"{p} " for p in update.problems], bool(update.problems)]
+
+
+def register(app: Dash, services: Services) -> None:
+    """Attach the view callback to ``app``."""
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        Output(ids.VIEW_STORE, "data"),
+        Output(ids.CHART_VIEW, "data"),
+        Output(ids.MOVERS_VIEW, "data"),
+        Output(ids.IGNORED_PARAMS, "children"),
+        Output(ids.IGNORED_PARAMS, "is_open"),
+        *[Output(component, prop) for component, prop in CONTROLS],
+        Input(ids.URL, "search"),
+        *[Input(component, prop) for component, prop in CONTROLS],
+        *[Input(component, prop) for component, prop in CLICKS],
+        State(ids.VIEW_STORE, "data"),
+    )
+    def _update_view(search: str | None, *args: Any) -> list[Any]:
+        values = list(args[: len(CONTROLS)])
+        click_values = args[len(CONTROLS) : len(CONTROLS) + len(CLICKS)]
+        previous_query = args[-1]
+        if ctx.triggered_id == ids.URL and search == previous_query:
+            raise PreventUpdate  # the echo of our own URL update: nothing changed
+        clicks = {
+            component: value for (component, _), value in zip(CLICKS, click_values, strict=True)
+        }
+        update = next_view(
+            ctx.triggered_id,
+            search,
+            values,
+            clicks,
+            previous_query,
+            services.default_ticker,
+            services.market.index_ticker,
+            date.today(),
+        )
+        query = to_query(update.state)
+        today = date.today()
+        previous = (
+            None
+            if previous_query is None
+            else parse_query(previous_query, services.default_ticker, today)
+        )
+        return [
+            query,
+            query,
+            query if differs(previous, update.state, CHART_FIELDS) else no_update,
+            query if differs(previous, update.state, MOVERS_FIELDS) else no_update,
+            *_notice(update, ctx.triggered_id),
+            *control_values(update.state),
+        ]

@@ -1,0 +1,71 @@
+"""Relative performance of one ticker against another, rebased to 100 at a common start."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from charts.theme import CHANNEL_COLOR, template_for, watermark
+
+
+def rebase(closes: pd.DataFrame) -> pd.DataFrame:
+    """Each column divided by its value on the first date where all columns have one, x100."""
+    if closes.shape[1] < 2:
+        raise ValueError(f"rebase needs at least two columns of closes, got {closes.shape[1]}")
+    common = closes.dropna()
+    if common.empty:
+        return common
+    return common / common.iloc[0] * 100.0
+
+
+def compare_figure(
+    subject: pd.Series,
+    benchmark: pd.Series,
+    *,
+    simulated: bool = False,
+    dark: bool = False,
+) -> go.Figure:
+    """Both series rebased to 100, and the subject-to-benchmark ratio in a panel below.
+
+    The series' names are their tickers (and legend labels).
+    """
+    if subject.name == benchmark.name:
+        raise ValueError("compare_figure needs two different series names")
+    rebased = rebase(pd.concat([subject, benchmark], axis=1))
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04
+    )
+    for column, color in zip(rebased.columns, (CHANNEL_COLOR, "#9e9e9e"), strict=True):
+        figure.add_trace(
+            go.Scatter(x=rebased.index, y=rebased[column], name=str(column), line={"color": color}),
+            row=1,
+            col=1,
+        )
+    if not rebased.empty:
+        ratio = rebased.iloc[:, 0] / rebased.iloc[:, 1] * 100.0
+        figure.add_trace(
+            go.Scatter(
+                x=ratio.index,
+                y=ratio,
+                name=f"{subject.name} / {benchmark.name}",
+                line={"color": "#f57c00"},
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_layout(
+        template=template_for(dark),
+        title={
+            "text": html.escape(f"{subject.name} vs {benchmark.name} (rebased to 100)"),
+            "x": 0.01,
+        },
+        hovermode="x unified",
+        margin={"l": 55, "r": 20, "t": 60, "b": 30},
+        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+    )
+    if simulated:
+        figure.add_annotation(watermark())
+    return figure

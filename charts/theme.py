@@ -1,0 +1,27 @@
+"""Colours, templates and the simulated-data watermark shared by every figure."""
+
+from __future__ import annotations
+
+UP_COLOR = "#26a69a"
+DOWN_COLOR = "#ef5350"
+CHANNEL_COLOR = "#2962ff"
+AVERAGE_COLORS = ("#f57c00", "#7b1fa2", "#00897b", "#c2185b")
+SIMULATED_LABEL = "SIMULATED DATA"
+
+
+def template_for(dark: bool) -> str:
+    """The Plotly template matching the page theme."""
+    return "plotly_dark" if dark else "plotly_white"
+
+
+def watermark() -> dict[str, object]:
+    """A large faint label across the plot so no screenshot passes simulated data as real."""
+    return {
+        "text": SIMULATED_LABEL,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.6,
+        "showarrow": False,
+        "font": {"size": 54, "color": "rgba(220, 30, 30, 0.13)"},
+    }

@@ -1,0 +1,79 @@
+"""The chart card (price and relative tabs) and the technical read beside it."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+
+GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "scrollZoom": False, "responsive": True}
+
+
+def create_chart_card() -> dbc.Card:
+    """Price chart and relative-performance chart, each with a loading indicator."""
+    return dbc.Card(
+        [
+            dbc.Tabs(
+                [
+                    dbc.Tab(label="Price", tab_id="price"),
+                    dbc.Tab(label="Relative", tab_id="compare"),
+                ],
+                id=ids.CHART_TABS,
+                active_tab="price",
+                className="px-2 pt-1",
+            ),
+            html.Div(id=ids.CHART_MESSAGE, className="px-3 pt-2", role="status"),
+            dcc.Loading(
+                [
+                    dcc.Graph(
+                        id=ids.PRICE_CHART,
+                        config=GRAPH_CONFIG,
+                        className="r2k-price-chart",
+                    ),
+                    dcc.Graph(
+                        id=ids.COMPARE_CHART,
+                        config=GRAPH_CONFIG,
+                        className="r2k-compare-chart",
+                        style={"display": "none"},
+                    ),
+                ],
+                type="circle",
+                delay_show=250,
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def create_read_card() -> dbc.Card:
+    """Where the technical read (key figures and sentences) is rendered."""
+    return dbc.Card(
+        [
+            dbc.CardHeader("Technical read"),
+            dcc.Loading(dbc.CardBody(id=ids.READ_PANEL), type="dot", delay_show=250),
+        ],
+        className="mb-3 h-100",
+    )
+
+
+def create_read_content(figures: list[tuple[str, str, str]], sentences: list[str]) -> list:
+    """Small labelled values and the read's sentences; all text, never HTML.
+
+    ``figures`` holds ``(label, value, tone)`` with tone one of '', 'up', 'down'.
+    """
+    tone_class = {"up": "text-success", "down": "text-danger", "": ""}
+    values = html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(label, className="small text-body-secondary"),
+                    html.Div(value, className=f"fw-semibold {tone_class[tone]}"),
+                ],
+                className="r2k-figure",
+            )
+            for label, value, tone in figures
+        ],
+        className="r2k-figures mb-2",
+    )
+    return [values, *[html.P(sentence, className="mb-1") for sentence in sentences]]

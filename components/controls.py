@@ -1,0 +1,148 @@
+"""The chart's controls; their values are set from the URL by the view callback."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from components import ids
+from components.view_state import CHANNEL_MAX, CHANNEL_MIN, EARLIEST_DATE
+
+INDICATOR_LABELS = {
+    "sma20": "SMA 20",
+    "sma50": "SMA 50",
+    "sma200": "SMA 200",
+    "ema20": "EMA 20",
+    "bb": "Bollinger (20, 2)",
+    "channel": "Channel",
+    "volume": "Volume",
+    "macd": "MACD",
+    "rsi": "RSI",
+}
+RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
+
+
+def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
+    return html.Div(
+        [dbc.Label(label, className="small text-body-secondary mb-0"), control],
+        style={"minWidth": width},
+    )
+
+
+def create_chart_controls(index_ticker: str, today: date) -> html.Div:
+    """Ticker, interval, range, scale, indicators, channel window, as-of, compare."""
+    return html.Div(
+        [
+            _labelled(
+                "Ticker",
+                dbc.InputGroup(
+                    [
+                        dbc.Input(
+                            id=ids.TICKER_INPUT,
+                            debounce=True,
+                            maxLength=15,
+                            placeholder="e.g. IWM",
+                            style={"maxWidth": "9rem"},
+                        ),
+                        dbc.Button(
+                            index_ticker,
+                            id=ids.INDEX_BUTTON,
+                            color="secondary",
+                            outline=True,
+                            title="Show the index",
+                        ),
+                    ],
+                    size="sm",
+                ),
+            ),
+            _labelled(
+                "Interval",
+                dbc.RadioItems(
+                    id=ids.INTERVAL_RADIO,
+                    options=[
+                        {"label": "Weekly", "value": "1wk"},
+                        {"label": "Daily", "value": "1d"},
+                    ],
+                    value="1wk",
+                    inline=True,
+                    className="small",
+                ),
+            ),
+            _labelled(
+                "Range",
+                dbc.Select(
+                    id=ids.RANGE_SELECT,
+                    options=[{"label": v, "value": k} for k, v in RANGE_LABELS.items()],
+                    value="5y",
+                    size="sm",
+                ),
+            ),
+            _labelled(
+                "Scale",
+                dbc.Switch(id=ids.SCALE_SWITCH, label="Log", value=False, className="small"),
+            ),
+            _labelled(
+                f"Channel weeks ({CHANNEL_MIN}-{CHANNEL_MAX})",
+                dbc.Input(
+                    id=ids.CHANNEL_INPUT,
+                    type="number",
+                    min=CHANNEL_MIN,
+                    max=CHANNEL_MAX,
+                    step=1,
+                    value=104,
+                    debounce=True,
+                    size="sm",
+                    style={"maxWidth": "6rem"},
+                ),
+            ),
+            _labelled(
+                "Channel ends",
+                dcc.DatePickerSingle(
+                    id=ids.CHANNEL_END_DATE,
+                    min_date_allowed=EARLIEST_DATE.isoformat(),
+                    max_date_allowed=today.isoformat(),
+                    placeholder="last bar",
+                    clearable=True,
+                    display_format="YYYY-MM-DD",
+                    className="r2k-date",
+                ),
+            ),
+            _labelled(
+                "As of",
+                dcc.DatePickerSingle(
+                    id=ids.AS_OF_DATE,
+                    min_date_allowed=EARLIEST_DATE.isoformat(),
+                    max_date_allowed=today.isoformat(),
+                    placeholder="latest",
+                    clearable=True,
+                    display_format="YYYY-MM-DD",
+                    className="r2k-date",
+                ),
+            ),
+            _labelled(
+                "Compare with",
+                dbc.Input(
+                    id=ids.COMPARE_INPUT,
+                    debounce=True,
+                    maxLength=15,
+                    size="sm",
+                    style={"maxWidth": "8rem"},
+                ),
+            ),
+            _labelled(
+                "Show",
+                dbc.Checklist(
+                    id=ids.INDICATOR_CHECKLIST,
+                    options=[{"label": v, "value": k} for k, v in INDICATOR_LABELS.items()],
+                    value=[],
+                    inline=True,
+                    className="small",
+                ),
+                width="100%",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-end gap-3 mb-2",
+    )

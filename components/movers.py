@@ -1,0 +1,189 @@
+"""Movers and laggards: two linked dash-ag-grid tables and their filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+from components.view_state import EARLIEST_DATE
+from market.universe import GICS_SECTORS
+
+PERIOD_OPTIONS = [
+    {"label": "1W", "value": "1w"},
+    {"label": "1M", "value": "1m"},
+    {"label": "3M", "value": "3m"},
+    {"label": "YTD", "value": "ytd"},
+    {"label": "1Y", "value": "1y"},
+    {"label": "From date", "value": "from"},
+]
+
+RETURN_STYLE = {
+    "styleConditions": [
+        {"condition": "params.value > 0", "style": {"color": "var(--bs-success)"}},
+        {"condition": "params.value < 0", "style": {"color": "var(--bs-danger)"}},
+    ]
+}
+
+COLUMN_DEFS = [
+    {"field": "ticker", "headerName": "Ticker", "width": 95, "pinned": "left"},
+    {"field": "name", "headerName": "Name", "flex": 2, "minWidth": 140},
+    {"field": "sector", "headerName": "Sector", "flex": 1, "minWidth": 110},
+    {
+        "field": "weight",
+        "headerName": "Weight",
+        "width": 90,
+        "type": "rightAligned",
+        "valueFormatter": {"function": "d3.format('.2%')(params.value)"},
+    },
+    {
+        "field": "last_price",
+        "headerName": "Last",
+        "width": 90,
+        "type": "rightAligned",
+        "valueFormatter": {"function": "d3.format(',.2f')(params.value)"},
+    },
+    {
+        "field": "return_pct",
+        "headerName": "Return",
+        "width": 95,
+        "type": "rightAligned",
+        "valueFormatter": {"function": "d3.format('+.1f')(params.value) + '%'"},
+        "cellStyle": RETURN_STYLE,
+    },
+]
+
+
+def create_grid(grid_id: str, file_name: str) -> dag.AgGrid:
+    """One sortable table of ranked constituents; a row click loads its ticker."""
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=[],
+        columnDefs=COLUMN_DEFS,
+        defaultColDef={"sortable": True, "resizable": True},
+        getRowId="params.data.ticker",
+        dashGridOptions={
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+            "animateRows": False,
+            "domLayout": "autoHeight",
+        },
+        csvExportParams={"fileName": file_name},
+        className="r2k-grid",
+        style={"height": None},
+    )
+
+
+def create_movers_filters(today: date) -> html.Div:
+    """Period and sector filters that apply to both tables."""
+    sectors = [{"label": s, "value": s} for s in GICS_SECTORS]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Label("Period", className="small text-body-secondary mb-0"),
+                    dbc.RadioItems(
+                        id=ids.PERIOD_SELECT,
+                        options=PERIOD_OPTIONS,
+                        value="ytd",
+                        inline=True,
+                        className="small",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    dbc.Label("From", className="small text-body-secondary mb-0"),
+                    dcc.DatePickerSingle(
+                        id=ids.PERIOD_FROM_DATE,
+                        min_date_allowed=EARLIEST_DATE.isoformat(),
+                        max_date_allowed=today.isoformat(),
+                        placeholder="start date",
+                        display_format="YYYY-MM-DD",
+                        className="r2k-date",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    dbc.Label("Only sectors", className="small text-body-secondary mb-0"),
+                    dcc.Dropdown(
+                        id=ids.INCLUDE_SECTORS, options=sectors, multi=True, placeholder="all"
+                    ),
+                ],
+                style={"minWidth": "14rem", "flex": "1"},
+            ),
+            html.Div(
+                [
+                    dbc.Label("Exclude sectors", className="small text-body-secondary mb-0"),
+                    dcc.Dropdown(
+                        id=ids.EXCLUDE_SECTORS, options=sectors, multi=True, placeholder="none"
+                    ),
+                ],
+                style={"minWidth": "14rem", "flex": "1"},
+            ),
+            dbc.Switch(
+                id=ids.EXCLUDE_BIOTECH,
+                label="Exclude biotech (Health Care)",
+                value=False,
+                className="small mb-1",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-end gap-3 mb-2",
+    )
+
+
+def _grid_card(title: str, grid_id: str, export_id: str, file_name: str) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    html.Span(title, className="fw-semibold"),
+                    dbc.Button(
+                        "CSV",
+                        id=export_id,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="ms-auto py-0",
+                    ),
+                ],
+                className="d-flex align-items-center",
+            ),
+            dbc.CardBody(create_grid(grid_id, file_name), className="p-0"),
+        ],
+        className="h-100",
+    )
+
+
+def create_movers_section(today: date) -> html.Div:
+    """Filters, a note of what was left out, and the two tables side by side."""
+    return html.Div(
+        [
+            html.H5("Movers and laggards", className="mt-2"),
+            create_movers_filters(today),
+            html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _grid_card("Top movers", ids.MOVERS_GRID, ids.MOVERS_EXPORT, "movers.csv"),
+                        lg=6,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        _grid_card(
+                            "Laggards", ids.LAGGARDS_GRID, ids.LAGGARDS_EXPORT, "laggards.csv"
+                        ),
+                        lg=6,
+                        className="mb-3",
+                    ),
+                ]
+            ),
+        ]
+    )

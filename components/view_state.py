@@ -1,0 +1,170 @@
+"""The view a URL holds, and its round trip to and from the query string.
+
+``?ticker=IWM&interval=1wk&range=5y&ind=sma50,macd,rsi,channel&channel=104&asof=2025-04-01
+&period=ytd&exclude=Health+Care`` restores the whole page. Unknown, malformed or hostile
+parameters are ignored and named (never echoed as HTML: the page shows them as text).
+Pure functions, no Dash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from urllib.parse import parse_qsl, urlencode
+
+from market.tickers import parse_ticker
+from market.universe import GICS_SECTORS
+
+INTERVALS = ("1wk", "1d")
+RANGES = ("1y", "2y", "5y", "10y", "max")
+INDICATORS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel", "volume", "macd", "rsi")
+DEFAULT_INDICATORS = ("sma50", "channel", "volume", "macd", "rsi")
+PERIODS = ("1w", "1m", "3m", "ytd", "1y")
+SCALES = ("linear", "log")
+CHANNEL_MIN, CHANNEL_MAX = 8, 520
+EARLIEST_DATE = date(1990, 1, 1)
+MAX_PARAM_LENGTH = 200
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything that defines what the page shows; a link reproduces it exactly."""
+
+    ticker: str
+    interval: str = "1wk"
+    range: str = "5y"
+    indicators: tuple[str, ...] = DEFAULT_INDICATORS
+    channel: int = 104
+    channel_end: date | None = None
+    as_of: date | None = None
+    period: str = "ytd"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    compare: str | None = None
+    scale: str = "linear"
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+    """Query parameters that were not understood (names only, cut short)."""
+
+
+def parse_query(query: str, default_ticker: str, today: date) -> ViewState:
+    """The view described by ``query`` (with or without its leading ``?``).
+
+    Anything that cannot be used falls back to the default and is named in ``ignored``.
+    """
+    state = ViewState(ticker=default_ticker)
+    ignored: list[str] = []
+    pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    for name, raw in pairs:
+        value = raw.strip()
+        parsed = _parse_param(state, name, value, today) if len(value) <= MAX_PARAM_LENGTH else None
+        if parsed is None:
+            ignored.append(_describe(name))
+        else:
+            state = parsed
+    return replace(state, ignored=tuple(ignored))
+
+
+def to_query(state: ViewState) -> str:
+    """The query string (with ``?``) that :func:`parse_query` turns back into ``state``."""
+    params: list[tuple[str, str]] = [
+        ("ticker", state.ticker),
+        ("interval", state.interval),
+        ("range", state.range),
+        ("ind", ",".join(state.indicators)),
+        ("channel", str(state.channel)),
+    ]
+    if state.channel_end is not None:
+        params.append(("chend", state.channel_end.isoformat()))
+    if state.as_of is not None:
+        params.append(("asof", state.as_of.isoformat()))
+    params.append(("period", state.period))
+    if state.include:
+        params.append(("include", ",".join(state.include)))
+    if state.exclude:
+        params.append(("exclude", ",".join(state.exclude)))
+    if state.compare:
+        params.append(("compare", state.compare))
+    if state.scale != "linear":
+        params.append(("scale", state.scale))
+    return "?" + urlencode(params)
+
+
+def parse_date(raw: str | None, today: date) -> date | None:
+    """A date between 1990 and today from ``YYYY-MM-DD``, else None."""
+    if not raw or not _DATE.fullmatch(raw.strip()[:10]):
+        return None
+    try:
+        value = date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return None
+    return value if EARLIEST_DATE <= value <= today else None
+
+
+def parse_period(raw: str | None, today: date) -> str | None:
+    """One of 1w, 1m, 3m, ytd, 1y (any case), or a start date ``YYYY-MM-DD``; else None."""
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value in PERIODS:
+        return value
+    start = parse_date(value, today)
+    return start.isoformat() if start is not None else None
+
+
+def parse_sectors(raw: str | None) -> tuple[str, ...] | None:
+    """Known sector names from a comma-separated list; None if any name is unknown."""
+    if raw is None:
+        return None
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if all(name in GICS_SECTORS for name in names):
+        return names
+    return None
+
+
+def _parse_param(state: ViewState, name: str, value: str, today: date) -> ViewState | None:
+    if name == "ticker":
+        ticker = parse_ticker(value)
+        return replace(state, ticker=ticker) if ticker else None
+    if name == "interval":
+        return replace(state, interval=value) if value in INTERVALS else None
+    if name == "range":
+        return replace(state, range=value.lower()) if value.lower() in RANGES else None
+    if name == "ind":
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if not all(n in INDICATORS for n in names):
+            return None
+        return replace(state, indicators=tuple(n for n in INDICATORS if n in names))
+    if name == "channel":
+        if not value.isdigit() or not CHANNEL_MIN <= int(value) <= CHANNEL_MAX:
+            return None
+        return replace(state, channel=int(value))
+    if name in ("asof", "chend"):
+        day = parse_date(value, today)
+        if day is None:
+            return None
+        return replace(state, as_of=day) if name == "asof" else replace(state, channel_end=day)
+    if name == "period":
+        period = parse_period(value, today)
+        return replace(state, period=period) if period else None
+    if name in ("include", "exclude"):
+        sectors = parse_sectors(value)
+        if sectors is None:
+            return None
+        return (
+            replace(state, include=sectors)
+            if name == "include"
+            else replace(state, exclude=sectors)
+        )
+    if name == "compare":
+        compare = parse_ticker(value) if value else ""
+        return replace(state, compare=compare or None) if compare is not None else None
+    if name == "scale":
+        return replace(state, scale=value) if value in SCALES else None
+    return None
+
+
+def _describe(name: str) -> str:
+    printable = "".join(ch for ch in name if ch.isprintable())
+    return printable[:30] + ("…" if len(printable) > 30 else "")

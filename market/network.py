@@ -1,0 +1,62 @@
+"""Make a dead or hanging network fail in seconds: a connectivity probe and a deadline.
+
+yfinance's ``timeout`` does not cover its cookie, crumb and timezone requests, so a network
+that accepts connections and never answers can hang a download for minutes. Everything
+that talks to Yahoo goes through these two guards.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+
+from market.provider import SourceUnavailableError
+
+YAHOO_HOST = "query1.finance.yahoo.com"
+YAHOO_PORT = 443
+
+
+def run_with_deadline[T](fn: Callable[[], T], seconds: float, what: str = "the request") -> T:
+    """Return ``fn()``, or raise ``SourceUnavailableError`` if it takes over ``seconds``.
+
+    ``fn`` runs in a daemon thread, so a call that never returns is abandoned (it cannot be
+    killed) without keeping the process alive at exit. Exceptions of ``fn`` are re-raised.
+    """
+    if seconds <= 0:
+        raise ValueError(f"a deadline must be a positive number of seconds, not {seconds!r}")
+    outcome: dict[str, T] = {}
+    error: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:
+            error.append(exc)
+
+    worker = threading.Thread(target=call, name=f"deadline: {what}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise SourceUnavailableError(f"{what} did not finish within {seconds:g} s")
+    if error:
+        raise error[0]
+    return outcome["value"]
+
+
+def probe(host: str = YAHOO_HOST, port: int = YAHOO_PORT, timeout: float = 3.0) -> bool:
+    """True if a TCP connection to ``host:port`` opens within ``timeout`` seconds.
+
+    The name lookup is covered by the deadline too: a resolver that never answers would
+    otherwise wait far longer than the socket timeout.
+    """
+
+    def connect() -> None:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+
+    try:
+        run_with_deadline(connect, timeout, f"connecting to {host}:{port}")
+    except (OSError, SourceUnavailableError):
+        return False
+    return True

@@ -1,0 +1,342 @@
+"""Bring a store up to date from a provider, fetching only what is missing.
+
+A refresh holds the store's lock from start to end, so refreshes from several processes
+take turns. For each ticker it asks only for the sessions since its last stored date, with
+``overlap_days`` of overlap. When the overlap shows that the provider's adjusted history
+changed (a dividend or split re-scales every earlier price), the ticker's whole stored
+history is fetched again so old and new prices are never mixed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TextIO
+
+import filelock
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from market.provider import FetchResult, Provider, SourceUnavailableError, SymbolResolver
+from market.store import Store
+
+REVISION_TOLERANCE = 1e-4
+"""Relative change of an overlapping close that means the stored history was re-adjusted."""
+
+
+@dataclass(frozen=True)
+class RefreshProgress:
+    """How far a refresh is: tickers done of total, and how many brought no data so far."""
+
+    done: int
+    total: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    """What a refresh did; ``error`` says why it stopped early, if it did."""
+
+    fetched: int = 0
+    fresh: int = 0
+    missing: tuple[str, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def useful(self) -> bool:
+        """True when anything was stored or was already fresh."""
+        return self.fetched > 0 or self.fresh > 0
+
+    def describe(self) -> str:
+        """One line: fetched, already fresh, missing, failed, and why it stopped."""
+        parts = [
+            f"fetched {self.fetched}",
+            f"already fresh {self.fresh}",
+            f"missing {len(self.missing)}{_examples(self.missing)}",
+            f"failed {len(self.failed)}{_examples(self.failed)}",
+        ]
+        line = ", ".join(parts)
+        if self.error:
+            line += f"; stopped: {self.error}"
+        for warning in self.warnings:
+            line += f"; {warning}"
+        return line
+
+    def reason(self) -> str:
+        """Why nothing useful came of the refresh (meaningful when ``useful`` is False)."""
+        if self.error:
+            return f"nothing could be fetched: {self.error}"
+        if not self.missing and not self.failed:
+            return "nothing to refresh: no tickers"
+        return "nothing could be fetched: every ticker came back missing or failed"
+
+
+def refresh(
+    provider: Provider,
+    store: Store,
+    tickers: Sequence[str] | None = None,
+    *,
+    today: date | None = None,
+    history_years: int = 12,
+    overlap_days: int = 5,
+    progress: Callable[[RefreshProgress], None] | None = None,
+    chunk_size: int = 100,
+    lock_timeout: float | None = None,
+    update_closes: bool = True,
+) -> RefreshSummary:
+    """Fetch what ``store`` lacks of ``tickers`` (default: the universe plus the index).
+
+    Tickers whose last stored session is the last business day on or before ``today``
+    are fresh and not fetched; the others are asked for in ``chunk_size`` batches grouped
+    by start date. A ``SourceUnavailableError`` stops the run; what was stored stays.
+    Universe tickers the provider knows under another spelling are stored under that one.
+    With ``lock_timeout``, a refresh that cannot get the store's lock in time (another one
+    is running) gives up and says so. ``update_closes=False`` leaves the universe's closes
+    file alone (a single-ticker fetch for the page does not need it rebuilt).
+    """
+    if chunk_size < 1 or history_years < 1 or overlap_days < 0:
+        raise ValueError(
+            "refresh needs chunk_size >= 1, history_years >= 1 and overlap_days >= 0, got "
+            f"{chunk_size}, {history_years}, {overlap_days}"
+        )
+    end = today or date.today()
+    lock = store.lock(lock_timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return RefreshSummary(error="another refresh is running; try again when it has finished")
+    try:
+        warnings: list[str] = []
+        symbols = list(tickers) if tickers is not None else _all_tickers(provider, store, warnings)
+        run = _Run(provider, store, end, list(dict.fromkeys(symbols)), progress)
+        run.fetch_all(history_years, overlap_days, chunk_size)
+        if tickers is None and isinstance(provider, SymbolResolver):
+            run.resolve_spellings(provider, history_years)
+        if run.fetched and update_closes:
+            store.rebuild_closes()
+        return run.summary(tuple(warnings))
+    finally:
+        lock.release()
+
+
+def refresh_command(
+    provider: Provider,
+    store: Store,
+    tickers: Sequence[str] | None,
+    *,
+    stream: TextIO = sys.stderr,
+) -> int:
+    """``r2k refresh``: a progress bar, a closing summary line, 0 when anything is useful."""
+    with tqdm(total=0, file=stream, unit="ticker", desc="r2k refresh", leave=True) as bar:
+
+        def report(step: RefreshProgress) -> None:
+            bar.total = step.total
+            bar.n = step.done
+            bar.set_postfix(failures=step.failures, refresh=False)
+            bar.refresh()
+
+        summary = refresh(provider, store, tickers, progress=report)
+    print(f"r2k refresh: {summary.describe()}", file=stream)
+    if summary.useful:
+        return 0
+    print(f"r2k refresh: {summary.reason()}", file=stream)
+    return 1
+
+
+def _all_tickers(provider: Provider, store: Store, warnings: list[str]) -> list[str]:
+    """The universe's tickers (fresh from the provider, else the stored ones) and the index."""
+    universe: pd.DataFrame | None
+    try:
+        universe = provider.universe()
+        if not store.write_universe(universe):
+            raise ValueError("the provider's universe is empty")
+    except (SourceUnavailableError, ValueError) as error:
+        universe = store.read_universe()
+        kept = "using the stored one" if universe is not None else "none stored"
+        warnings.append(f"universe not updated ({error}); {kept}")
+    members = [] if universe is None else [str(t) for t in universe["ticker"]]
+    return [provider.index_ticker, provider.benchmark_ticker, *members]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a refresh needs to know of a ticker's stored bars."""
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+    settled: pd.Series
+    """Stored closes within the overlap, except the last one (it may be a partial session)."""
+
+
+@dataclass
+class _Run:
+    """The tally of one refresh while it runs."""
+
+    provider: Provider
+    store: Store
+    today: date
+    tickers: list[str]
+    progress: Callable[[RefreshProgress], None] | None
+    fetched: int = 0
+    fresh: int = 0
+    done: int = 0
+    missing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def fetch_all(self, history_years: int, overlap_days: int, chunk_size: int) -> None:
+        """Fetch every stale ticker; then re-fetch whole those whose history was re-adjusted."""
+        last_session = pd.offsets.BDay().rollback(pd.Timestamp(self.today))
+        history_start = pd.Timestamp(self.today) - pd.DateOffset(years=history_years)
+        stored: dict[str, _Stored] = {}
+        starts: dict[str, pd.Timestamp] = {}
+        for ticker in self.tickers:
+            try:
+                span = self._stored_span(ticker, overlap_days)
+            except ValueError as error:
+                self._finish(ticker, failure=str(error))
+                continue
+            if span is not None and span.last >= last_session:
+                self.fresh += 1
+                self._finish(ticker)
+                continue
+            if span is not None:
+                stored[ticker] = span
+            starts[ticker] = (
+                history_start if span is None else span.last - pd.Timedelta(days=overlap_days)
+            )
+        self._report()
+        readjusted = self._fetch(starts, stored, chunk_size)
+        if self.error is not None:
+            for ticker in readjusted:
+                self._finish(ticker, failure="history re-adjusted; the full re-fetch did not run")
+        elif readjusted:
+            self._fetch(
+                {t: min(stored[t].first, history_start) for t in readjusted}, {}, chunk_size
+            )
+
+    def resolve_spellings(self, resolver: SymbolResolver, history_years: int) -> None:
+        """Store missing universe tickers found under their other spelling; rename them."""
+        universe = self.store.read_universe()
+        missing = [t for t in self.missing if universe is not None and t in set(universe["ticker"])]
+        if universe is None or not missing or self.error is not None:
+            return
+        start = pd.Timestamp(self.today) - pd.DateOffset(years=history_years)
+        try:
+            resolution = resolver.resolve_missing(missing, start.date(), self.today)
+        except SourceUnavailableError as error:
+            self.error = str(error) or type(error).__name__
+            return
+        for original, symbol in resolution.renamed.items():
+            if self.store.write_bars(symbol, resolution.bars[symbol]):
+                self.fetched += 1
+                self.missing.remove(original)
+        self.store.write_universe(resolution.apply(universe))
+
+    def summary(self, warnings: tuple[str, ...]) -> RefreshSummary:
+        return RefreshSummary(
+            fetched=self.fetched,
+            fresh=self.fresh,
+            missing=tuple(self.missing),
+            failed=dict(self.failed),
+            error=self.error,
+            warnings=warnings,
+        )
+
+    def _stored_span(self, ticker: str, overlap_days: int) -> _Stored | None:
+        bars = self.store.read_bars(ticker)
+        if bars is None or bars.empty:
+            return None
+        last = bars.index[-1]
+        recent = bars["close"].loc[last - pd.Timedelta(days=overlap_days) :]
+        return _Stored(first=bars.index[0], last=last, settled=recent.iloc[:-1])
+
+    def _fetch(
+        self, starts: dict[str, pd.Timestamp], stored: dict[str, _Stored], chunk_size: int
+    ) -> list[str]:
+        """Fetch ``starts`` in chunks by start date; return the tickers found re-adjusted."""
+        readjusted: list[str] = []
+        for start, group in _group_by_start(starts):
+            for offset in range(0, len(group), chunk_size):
+                chunk = group[offset : offset + chunk_size]
+                try:
+                    result = self.provider.bars(chunk, start.date(), self.today)
+                except SourceUnavailableError as error:
+                    self.error = str(error) or type(error).__name__
+                    return readjusted
+                for ticker in chunk:
+                    if self._take(ticker, result, stored.get(ticker)):
+                        readjusted.append(ticker)
+                    if self.error is not None:
+                        return readjusted
+                self._report()
+        return readjusted
+
+    def _take(self, ticker: str, result: FetchResult, stored: _Stored | None) -> bool:
+        """Store one ticker's outcome; True when it must be fetched again whole."""
+        bars = result.bars.get(ticker)
+        if ticker in result.failed:
+            self._finish(ticker, failure=result.failed[ticker])
+        elif bars is None or bars.empty:
+            self.missing.append(ticker)
+            self._finish(ticker)
+        elif stored is not None and _readjusted(stored.settled, bars):
+            return True
+        else:
+            self._write(ticker, bars)
+        return False
+
+    def _write(self, ticker: str, bars: pd.DataFrame) -> None:
+        try:
+            written = self.store.write_bars(ticker, bars)
+        except ValueError as error:
+            self._finish(ticker, failure=f"unusable bars: {error}")
+            return
+        except OSError as error:
+            self.error = f"could not write the store: {error}"
+            return
+        if written:
+            self.fetched += 1
+            self._finish(ticker)
+        else:
+            self._finish(ticker, failure="not stored: the result was shorter than what is stored")
+
+    def _finish(self, ticker: str, failure: str | None = None) -> None:
+        if failure is not None:
+            self.failed[ticker] = failure
+        self.done += 1
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            failures = len(self.missing) + len(self.failed)
+            self.progress(RefreshProgress(self.done, len(self.tickers), failures))
+
+
+def _readjusted(settled: pd.Series, bars: pd.DataFrame) -> bool:
+    """True when fetched closes differ from the settled stored ones on common dates."""
+    common = settled.index.intersection(bars.index)
+    if common.empty:
+        return False
+    old = settled.loc[common].to_numpy()
+    new = bars["close"].loc[common].to_numpy()
+    return not np.allclose(new, old, rtol=REVISION_TOLERANCE, atol=0.0)
+
+
+def _group_by_start(starts: dict[str, pd.Timestamp]) -> list[tuple[pd.Timestamp, list[str]]]:
+    groups: dict[pd.Timestamp, list[str]] = {}
+    for ticker, start in starts.items():
+        groups.setdefault(start.normalize(), []).append(ticker)
+    return sorted(groups.items())
+
+
+def _examples(names: Sequence[str] | dict[str, str], limit: int = 3) -> str:
+    shown = list(names)[:limit]
+    if not shown:
+        return ""
+    more = ", ..." if len(names) > limit else ""
+    return f" ({', '.join(shown)}{more})"

@@ -1,0 +1,18 @@
+"""What a ticker may look like, checked wherever one comes in (URL, CLI, file names)."""
+
+from __future__ import annotations
+
+import re
+
+TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
+"""Yahoo symbols such as ``BRK-B``, ``^RUT``, ``DEMO-R2K``: no slashes, no ``..`` paths."""
+
+
+def parse_ticker(raw: str | None) -> str | None:
+    """``raw`` upper-cased and stripped if it can be a ticker, else None."""
+    if raw is None:
+        return None
+    ticker = raw.strip().upper()
+    if not TICKER_PATTERN.fullmatch(ticker) or ".." in ticker:
+        return None
+    return ticker

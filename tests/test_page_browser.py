@@ -1,0 +1,212 @@
+"""The page in headless Chromium on the demo market: load, linked tables, URL, bad input.
+
+Each test starts its own app (create_app with the demo source). Screenshots of the states
+reached are saved under test-output/screenshots for people to look at.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from app import create_app
+from settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHART_TITLE = "#price-chart .gtitle"
+
+
+@pytest.fixture
+def demo_app():
+    return create_app(Settings(source="demo"))
+
+
+def _wait(condition, timeout=20.0, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception:  # the DOM is re-rendered under us: try again
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def _chart_title(dash_duo) -> str:
+    return dash_duo.find_element(CHART_TITLE).text
+
+
+def _grid_rows(dash_duo, grid_id):
+    return dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row"
+    )
+
+
+def _grid_cells(dash_duo, grid_id, col_id):
+    return [
+        cell.text
+        for cell in dash_duo.driver.find_elements(
+            By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container [col-id='{col_id}']"
+        )
+    ]
+
+
+def _pinned_tickers(dash_duo, grid_id):
+    return [
+        cell.text
+        for cell in dash_duo.driver.find_elements(
+            By.CSS_SELECTOR, f"#{grid_id} .ag-pinned-left-cols-container [col-id='ticker']"
+        )
+    ]
+
+
+def _click(dash_duo, element):
+    # Bootstrap makes scrolling smooth (animated); a click mid-animation misses.
+    dash_duo.driver.execute_script(
+        "document.documentElement.style.scrollBehavior = 'auto';"
+        "arguments[0].scrollIntoView({block: 'center'});",
+        element,
+    )
+    element.click()
+
+
+def _click_row(dash_duo, grid_id, ticker):
+    _click(
+        dash_duo,
+        dash_duo.find_element(
+            f"#{grid_id} .ag-pinned-left-cols-container [row-id='{ticker}'] [col-id='ticker']"
+        ),
+    )
+
+
+def _query(dash_duo) -> dict[str, list[str]]:
+    return parse_qs(urlparse(dash_duo.driver.current_url).query)
+
+
+def _loaded(dash_duo):
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    _wait(lambda: len(_grid_rows(dash_duo, "movers-grid")) >= 10, message="movers rows")
+    _wait(lambda: len(_grid_rows(dash_duo, "laggards-grid")) >= 10, message="laggard rows")
+
+
+def test_page_loads_on_the_demo_market(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    assert "DEMO-R2K" in _chart_title(dash_duo)
+    assert "Simulated data" in dash_duo.find_element("#source-banner").text
+    assert "Simulated demo market" in dash_duo.find_element("#source-badge").text
+    assert dash_duo.driver.find_elements(By.CSS_SELECTOR, "#price-chart .boxlayer .trace")
+    assert "below" in dash_duo.find_element("#read-panel").text
+    assert _query(dash_duo)["ticker"] == ["DEMO-R2K"]
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-demo.png"))
+    assert dash_duo.get_logs() == []
+
+
+def test_row_click_loads_ticker_and_marks_it_in_both_tables(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    top = _pinned_tickers(dash_duo, "movers-grid")[0]
+    _click_row(dash_duo, "movers-grid", top)
+    _wait(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
+    assert _query(dash_duo)["ticker"] == [top]
+    selected = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected")
+    assert selected and selected[0].get_attribute("row-id") == top
+    laggard = _pinned_tickers(dash_duo, "laggards-grid")[-1]
+    _click_row(dash_duo, "laggards-grid", laggard)
+    _wait(lambda: laggard in _chart_title(dash_duo), message=f"chart of {laggard}")
+    _wait(
+        lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected"),
+        message="the mover row unmarked",
+    )
+    marked = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#laggards-grid .ag-row-selected")
+    assert {row.get_attribute("row-id") for row in marked} == {laggard}
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-row-click.png"))
+
+
+def test_sector_click_filters_both_tables(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    bars = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#sector-chart .bars .point path")
+    assert len(bars) == 11
+    # Plotly takes clicks on its drag layer above the bars: click there, over the top bar.
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[-1])
+    ActionChains(dash_duo.driver).move_to_element(bars[-1]).pause(0.3).click().perform()
+    _wait(lambda: _query(dash_duo).get("include"), message="include in the URL")
+    sector = _query(dash_duo)["include"][0]
+    for grid in ("movers-grid", "laggards-grid"):
+        _wait(
+            lambda grid=grid: set(_grid_cells(dash_duo, grid, "sector")) == {sector},
+            message=f"{grid} filtered to {sector}",
+        )
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-sector-filter.png"))
+
+
+def test_url_restores_the_view_and_controls_update_the_url(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    dash_duo.driver.get(
+        dash_duo.server_url
+        + "/?ticker=DEMO-R2K&interval=1d&range=2y&ind=sma50,rsi&channel=52&period=1m"
+        "&exclude=Health+Care&asof=2026-06-30"
+    )
+    _wait(
+        lambda: dash_duo.find_element("#range-select").get_attribute("value") == "2y",
+        message="range restored",
+    )
+    assert dash_duo.find_element("#channel-input").get_attribute("value") == "52"
+    assert dash_duo.find_element("#as-of-date").get_attribute("value") == "2026-06-30"
+    assert dash_duo.find_element("#exclude-biotech").is_selected()
+    daily = dash_duo.find_element("#interval-radio input[value='1d']")
+    assert daily.is_selected()
+    _wait(
+        lambda: "Health Care" not in set(_grid_cells(dash_duo, "movers-grid", "sector")),
+        message="Health Care excluded",
+    )
+    channel = dash_duo.find_element("#channel-input")
+    channel.send_keys(Keys.CONTROL, "a")
+    channel.send_keys("80", Keys.ENTER)
+    _wait(lambda: _query(dash_duo).get("channel") == ["80"], message="channel in the URL")
+    query = _query(dash_duo)
+    assert query["range"] == ["2y"] and query["period"] == ["1m"]
+    assert query["asof"] == ["2026-06-30"] and query["exclude"] == ["Health Care"]
+
+
+def test_script_in_the_url_is_shown_as_text_and_never_run(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    dash_duo.driver.get(
+        dash_duo.server_url + "/?ticker=%3Cscript%3Ealert(1)%3C/script%3E&%3Cb%3Ebold%3C/b%3E=1"
+        "&compare=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E"
+    )
+    alert = _wait(lambda: dash_duo.find_element("#ignored-params").text, message="the note")
+    assert "“ticker”" in alert and "“<b>bold</b>”" in alert and "“compare”" in alert
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#ignored-params b, img")
+    with pytest.raises(NoAlertPresentException):
+        dash_duo.driver.switch_to.alert.text  # noqa: B018
+    assert "DEMO-R2K" in _chart_title(dash_duo)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-hostile-url.png"))
+
+
+def test_unknown_ticker_shows_a_message_and_the_tables_still_work(
+    dash_duo, demo_app, screenshot_dir
+):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    ticker = dash_duo.find_element("#ticker-input")
+    ticker.send_keys(Keys.CONTROL, "a")
+    ticker.send_keys("NOPE", Keys.ENTER)
+    _wait(lambda: "NOPE" in dash_duo.find_element("#chart-message").text, message="the message")
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-unknown-ticker.png"))
+    top = _pinned_tickers(dash_duo, "movers-grid")[0]
+    _click_row(dash_duo, "movers-grid", top)
+    _wait(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
+    assert dash_duo.find_element("#chart-message").text == ""

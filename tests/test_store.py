@@ -1,0 +1,344 @@
+"""The Parquet store: atomic writes, never less data, corrupt files set aside, wide closes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import filelock
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from market.store import Store
+from tests.store_fakes import stored_bars, stored_universe, synthetic_bars
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "fake")
+
+
+def _universe(tickers: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ticker": tickers,
+            "name": [f"{t} Corp" for t in tickers],
+            "sector": ["Energy"] * len(tickers),
+            "weight": [1.0 / len(tickers)] * len(tickers),
+        }
+    )
+
+
+def _entries(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def test_bars_round_trip_and_last_date(store: Store) -> None:
+    bars = synthetic_bars("BRK-B", "2024-01-01", "2024-06-28")
+    assert store.read_bars("BRK-B") is None
+    assert store.last_date("BRK-B") is None
+
+    assert store.write_bars("BRK-B", bars)
+
+    pd.testing.assert_frame_equal(stored_bars(store, "BRK-B"), bars)
+    assert store.last_date("BRK-B") == pd.Timestamp("2024-06-28")
+    assert store.tickers() == ["BRK-B"]
+
+
+def test_new_rows_merge_over_stored_ones_by_date(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    revised = synthetic_bars("AAA", "2024-03-25", "2024-04-30", factor=1.5)
+
+    assert store.write_bars("AAA", revised)
+
+    stored = stored_bars(store, "AAA")
+    assert stored.index[0] == pd.Timestamp("2024-01-01")
+    assert stored.index[-1] == pd.Timestamp("2024-04-30")
+    assert stored.index.is_unique and stored.index.is_monotonic_increasing
+    pd.testing.assert_frame_equal(stored.loc["2024-03-25":], revised)
+    pd.testing.assert_frame_equal(
+        stored.loc[:"2024-03-22"], synthetic_bars("AAA", "2024-01-01", "2024-03-22")
+    )
+
+
+def test_writing_rows_already_stored_leaves_the_file_alone(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    before = store.bars_path("AAA").stat()
+
+    assert store.write_bars("AAA", synthetic_bars("AAA", "2024-03-01", "2024-03-29"))
+
+    after = store.bars_path("AAA").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_empty_result_does_not_replace_stored_bars(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-06-28"))
+    path = store.bars_path("AAA")
+    before = path.read_bytes()
+    empty = synthetic_bars("AAA", "2024-01-01", "2024-06-28").iloc[0:0]
+
+    assert store.write_bars("AAA", empty) is False
+
+    assert path.read_bytes() == before
+
+
+def test_shorter_result_does_not_shorten_stored_bars(store: Store) -> None:
+    long = synthetic_bars("AAA", "2023-01-02", "2024-06-28")
+    store.write_bars("AAA", long)
+    short = synthetic_bars("AAA", "2024-06-17", "2024-06-28")
+
+    store.write_bars("AAA", short)
+
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), long)
+
+
+def test_empty_result_is_not_stored_for_a_new_ticker(store: Store) -> None:
+    empty = synthetic_bars("AAA", "2024-01-01", "2024-01-31").iloc[0:0]
+
+    assert store.write_bars("AAA", empty) is False
+
+    assert store.read_bars("AAA") is None
+    assert store.tickers() == []
+
+
+def test_bars_of_the_wrong_shape_are_rejected(store: Store) -> None:
+    wrong = synthetic_bars("AAA", "2024-01-01", "2024-01-31").drop(columns="volume")
+    with pytest.raises(ValueError, match="columns"):
+        store.write_bars("AAA", wrong)
+    assert store.tickers() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["", "../evil", "A/B", "..", "A..B", ".HIDDEN", "aaa", "X" * 21, "A B", "A\\B"]
+)
+def test_unsafe_ticker_names_are_refused(store: Store, name: str) -> None:
+    bars = synthetic_bars("AAA", "2024-01-01", "2024-01-31")
+    with pytest.raises(ValueError, match="not a storable ticker"):
+        store.write_bars(name, bars)
+    with pytest.raises(ValueError, match="not a storable ticker"):
+        store.read_bars(name)
+    assert not (store.root.parent / "evil.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["BRK-B", "^RUT", "DEMO-R2K", "EURUSD=X", "BF.B", "IWM"])
+def test_yahoo_symbols_are_storable(store: Store, name: str) -> None:
+    assert store.write_bars(name, synthetic_bars(name, "2024-01-01", "2024-01-31"))
+    assert store.tickers() == [name]
+
+
+def test_write_interrupted_half_way_keeps_the_old_file(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = synthetic_bars("AAA", "2024-01-01", "2024-03-29")
+    store.write_bars("AAA", old)
+    real_write_table = pq.write_table
+
+    def write_half_then_fail(table, where, **kwargs):
+        real_write_table(table.slice(0, 5), where, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", write_half_then_fail)
+
+    with pytest.raises(OSError, match="disk full"):
+        store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-06-28"))
+    with pytest.raises(OSError, match="disk full"):
+        store.write_bars("NEW", synthetic_bars("NEW", "2024-03-25", "2024-06-28"))
+
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), old)
+    assert store.read_bars("NEW") is None
+    assert _entries(store.bars_dir) == ["AAA.parquet"]
+
+
+def test_process_killed_mid_write_leaves_the_old_file_and_an_ignored_stray(store: Store) -> None:
+    old = synthetic_bars("AAA", "2024-01-01", "2024-03-29")
+    store.write_bars("AAA", old)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import pyarrow.parquet as pq
+        from market.store import Store
+        from tests.store_fakes import synthetic_bars
+
+        real = pq.write_table
+        def die_half_way(table, where, **kwargs):
+            real(table.slice(0, 5), where, **kwargs)
+            where.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        pq.write_table = die_half_way
+        Store({str(store.root)!r}).write_bars(
+            "AAA", synthetic_bars("AAA", "2024-03-25", "2024-06-28")
+        )
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=60, check=False)
+    assert done.returncode == -9
+    strays = [n for n in _entries(store.bars_dir) if n != "AAA.parquet"]
+    assert len(strays) == 1 and strays[0].startswith(".AAA.parquet.")
+
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), old)
+    assert store.tickers() == ["AAA"]
+    store.rebuild_closes()
+    assert list(store.read_closes().columns) == ["AAA"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"garbage, not parquet" * 10),
+        lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+        lambda path: path.write_bytes(b""),
+        lambda path: pd.DataFrame({"x": [1, 2]}).to_parquet(path),
+    ],
+    ids=["garbage", "truncated", "empty", "wrong-shape"],
+)
+def test_unreadable_bars_are_set_aside_and_treated_as_absent(store: Store, damage) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    path = store.bars_path("AAA")
+    damage(path)
+    damaged = path.read_bytes()
+
+    assert store.read_bars("AAA") is None
+
+    assert not path.exists()
+    assert store.tickers() == []
+    asides = [p for p in store.bars_dir.iterdir() if p.name.startswith("AAA.parquet.corrupt-")]
+    assert len(asides) == 1
+    assert asides[0].read_bytes() == damaged
+    fresh = synthetic_bars("AAA", "2024-04-01", "2024-04-30")
+    assert store.write_bars("AAA", fresh)
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), fresh)
+
+
+def test_universe_round_trip_and_empty_refused(store: Store) -> None:
+    assert store.read_universe() is None
+    universe = _universe(["AAA", "BRK-B"])
+
+    assert store.write_universe(universe)
+    assert store.write_universe(universe.iloc[0:0]) is False
+
+    pd.testing.assert_frame_equal(stored_universe(store), universe, check_dtype=False)
+
+
+def test_corrupt_universe_is_set_aside(store: Store) -> None:
+    store.write_universe(_universe(["AAA"]))
+    store.universe_path.write_bytes(b"\x00" * 100)
+
+    assert store.read_universe() is None
+
+    assert not store.universe_path.exists()
+    assert any(p.name.startswith("universe.parquet.corrupt-") for p in store.root.iterdir())
+
+
+def test_read_closes_matches_the_per_ticker_files(store: Store) -> None:
+    tickers = [f"T{i:03d}" for i in range(60)]
+    for i, ticker in enumerate(tickers):
+        start = pd.Timestamp("2020-01-01") + pd.Timedelta(days=7 * i)
+        store.write_bars(ticker, synthetic_bars(ticker, start, "2024-06-28"))
+
+    store.rebuild_closes()
+    closes = store.read_closes()
+
+    assert list(closes.columns) == tickers
+    assert closes.index.name == "date"
+    assert (closes.dtypes == "float64").all()
+    for ticker in tickers:
+        pd.testing.assert_series_equal(
+            closes[ticker].dropna(), stored_bars(store, ticker)["close"].rename(ticker)
+        )
+    some = store.read_closes(["T059", "T001", "NOPE"])
+    assert list(some.columns) == ["T059", "T001"]
+    assert some.index[0] == stored_bars(store, "T001").index[0]
+    pd.testing.assert_series_equal(some["T059"].dropna(), closes["T059"].dropna())
+
+
+def test_rebuild_closes_follows_changed_added_and_removed_files(store: Store) -> None:
+    for ticker in ("AAA", "BBB", "CCC"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-04-30", factor=2.0))
+    store.write_bars("DDD", synthetic_bars("DDD", "2024-02-01", "2024-04-30"))
+    store.bars_path("CCC").unlink()
+    store.rebuild_closes()
+
+    closes = store.read_closes()
+    assert list(closes.columns) == ["AAA", "BBB", "DDD"]
+    for ticker in closes.columns:
+        expected = stored_bars(store, ticker)["close"].rename(ticker)
+        pd.testing.assert_series_equal(closes[ticker].dropna(), expected)
+
+
+def test_rebuild_closes_without_changes_leaves_the_file_alone(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    before = store.closes_path.stat()
+
+    store.rebuild_closes()
+
+    after = store.closes_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_read_closes_rebuilds_a_missing_or_corrupt_closes_file(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    assert not store.closes_path.exists()
+
+    assert list(store.read_closes().columns) == ["AAA", "BBB"]
+    assert store.closes_path.exists()
+
+    store.closes_path.write_bytes(b"not parquet")
+    closes = store.read_closes(["BBB"])
+    assert list(closes.columns) == ["BBB"]
+    pd.testing.assert_series_equal(closes["BBB"], stored_bars(store, "BBB")["close"].rename("BBB"))
+    assert any(p.name.startswith("closes.parquet.corrupt-") for p in store.root.iterdir())
+
+
+def test_read_closes_of_an_empty_store_is_empty_and_creates_nothing(store: Store) -> None:
+    closes = store.read_closes()
+    assert closes.empty
+    assert isinstance(closes.index, pd.DatetimeIndex)
+    assert not store.root.exists()
+
+
+def test_files_not_named_like_tickers_are_ignored(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-01-31"))
+    pd.DataFrame({"x": [1.0]}).to_parquet(store.bars_dir / "not a ticker.parquet")
+
+    assert store.tickers() == ["AAA"]
+    assert list(store.read_closes(["AAA", "not a ticker", "../x"]).columns) == ["AAA"]
+
+
+def test_read_closes_builds_in_memory_while_a_refresh_holds_the_lock(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    with store.lock():
+        closes = store.read_closes()
+    assert list(closes.columns) == ["AAA"]
+    assert not store.closes_path.exists()
+
+
+def test_updated_at_follows_writes(store: Store) -> None:
+    assert store.updated_at() is None
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-01-31"))
+    first = store.updated_at()
+    assert first is not None and first.tzinfo is not None
+    os.utime(store.root / ".updated", (0, 0))
+
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-02-01", "2024-02-29"))
+
+    later = store.updated_at()
+    assert later is not None and later > pd.Timestamp(0, tz="UTC")
+
+
+def test_lock_excludes_a_second_holder(store: Store) -> None:
+    with store.lock(), pytest.raises(filelock.Timeout):
+        store.lock(timeout=0).acquire()
+    with store.lock(timeout=0):
+        assert store.lock_path.exists()

@@ -1,0 +1,91 @@
+"""The view reducer: URL on load, controls, clicks and the biotech shortcut."""
+
+from datetime import date
+
+from callbacks.view import CHART_FIELDS, CONTROLS, MOVERS_FIELDS, control_values, differs, next_view
+from components import ids
+from components.view_state import ViewState, parse_query, to_query
+
+TODAY = date(2026, 11, 25)
+
+
+def _next(trigger, previous: ViewState | None, values=None, clicks=None, search=""):
+    return next_view(
+        trigger,
+        search,
+        values if values is not None else control_values(previous or ViewState("IWM")),
+        clicks or {},
+        to_query(previous) if previous else None,
+        "IWM",
+        "IWM",
+        TODAY,
+    )
+
+
+def test_first_load_reads_the_url_and_names_what_it_ignored():
+    update = _next(None, None, search="?ticker=aapl&period=1m&bogus=1")
+    assert update.state.ticker == "AAPL" and update.state.period == "1m"
+    assert update.problems == ("Ignored URL parameter “bogus”.",)
+
+
+def test_controls_round_trip_through_their_values():
+    state = ViewState(
+        ticker="MOG-A",
+        interval="1d",
+        range="2y",
+        indicators=("sma50", "bb"),
+        channel=52,
+        channel_end=date(2025, 1, 6),
+        as_of=date(2025, 3, 3),
+        period="2025-01-02",
+        include=("Energy",),
+        exclude=("Health Care",),
+        compare="SPY",
+        scale="log",
+    )
+    values = control_values(state)
+    assert len(values) == len(CONTROLS)
+    update = _next(ids.RANGE_SELECT, ViewState("IWM"), values=values)
+    assert update.state == state and update.problems == ()
+
+
+def test_a_bad_typed_ticker_keeps_the_previous_one_and_says_so():
+    previous = ViewState("IWM", period="1m")
+    values = control_values(previous)
+    values[0] = "<img src=x onerror=alert(1)>"
+    update = _next(ids.TICKER_INPUT, previous, values=values)
+    assert update.state.ticker == "IWM"
+    assert "is not a ticker" in update.problems[0]
+
+
+def test_row_click_loads_the_ticker_and_sector_click_toggles_the_filter():
+    previous = ViewState("IWM")
+    clicked = _next(ids.LAGGARDS_GRID, previous, clicks={ids.LAGGARDS_GRID: {"rowId": "abcd"}})
+    assert clicked.state.ticker == "ABCD"
+    sector = {ids.SECTOR_CHART: {"points": [{"y": "Energy", "x": 3.2}]}}
+    filtered = _next(ids.SECTOR_CHART, previous, clicks=sector)
+    assert filtered.state.include == ("Energy",)
+    assert _next(ids.SECTOR_CHART, filtered.state, clicks=sector).state.include == ()
+    bogus = {ids.SECTOR_CHART: {"points": [{"y": "<b>x</b>"}]}}
+    assert _next(ids.SECTOR_CHART, previous, clicks=bogus).state == previous
+
+
+def test_index_button_and_biotech_shortcut():
+    previous = ViewState("ABCD", exclude=("Energy",))
+    assert _next(ids.INDEX_BUTTON, previous).state.ticker == "IWM"
+    values = control_values(previous)
+    values[-1] = True
+    on = _next(ids.EXCLUDE_BIOTECH, previous, values=values).state
+    assert on.exclude == ("Energy", "Health Care")
+    values = control_values(on)
+    values[-1] = False
+    assert _next(ids.EXCLUDE_BIOTECH, on, values=values).state.exclude == ("Energy",)
+
+
+def test_only_the_areas_a_change_touches_are_redrawn():
+    before = ViewState("IWM")
+    assert differs(before, ViewState("ABCD"), CHART_FIELDS)
+    assert not differs(before, ViewState("ABCD"), MOVERS_FIELDS)
+    assert differs(before, ViewState("IWM", period="1m"), MOVERS_FIELDS)
+    assert not differs(before, ViewState("IWM", period="1m"), CHART_FIELDS)
+    assert parse_query(to_query(before), "IWM", TODAY) == before
