@@ -6,6 +6,7 @@ from typing import Any
 
 from dash import Dash
 
+from analysis.indicators import warm_up
 from callbacks import chart, movers, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
@@ -15,7 +16,12 @@ from settings import Settings
 
 
 def create_services(settings: Settings) -> Services:
-    """Resolve the data source once and wrap it for the callbacks."""
+    """Resolve the data source once, warm up the indicators, wrap both for the callbacks.
+
+    The warm-up compiles pandas-ta's numba code (seconds, once per machine) here, at start,
+    instead of in the first user's request.
+    """
+    warm_up()
     return Services(settings=settings, market=MarketData(resolve_source(settings)))
 
 
@@ -47,13 +53,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def main() -> None:
-    """Serve the dashboard with Dash's development server (``make run``)."""
-    settings = Settings()
-    app = create_app(settings)
-    print(f"r2k-dash: serving {app.title} on http://{settings.host}:{settings.port}/")
+def serve(settings: Settings) -> None:
+    """Serve the dashboard with Dash's built-in server, saying where the data comes from."""
+    services = create_services(settings)
+    source = services.market.source
+    print(f"r2k-dash: data from {source.label}" + (f" ({source.note})" if source.note else ""))
+    print(f"r2k-dash: open http://{settings.host}:{settings.port}/")
+    app = create_app(settings, services)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
 
 
 if __name__ == "__main__":
-    main()
+    serve(Settings())

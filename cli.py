@@ -13,6 +13,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from market.provider import SourceUnavailableError
 from settings import Settings
 
 EXIT_NO_DATA = 2
@@ -56,10 +57,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings) -> int:
-    from app import create_app
+    from app import serve
 
-    app = create_app(settings)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    serve(settings)
     return 0
 
 
@@ -113,11 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = error.errors()[0]
         print(f"r2k: {first['loc'][0]}: {first['msg']}", file=sys.stderr)
         return EXIT_NO_DATA
-    if args.command == "serve":
-        return _serve(settings)
-    if args.command == "refresh":
-        return _refresh(settings, args.tickers)
-    return _read(settings, args.ticker, args.as_of, args.json)
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "refresh":
+            return _refresh(settings, args.tickers)
+        return _read(settings, args.ticker, args.as_of, args.json)
+    except SourceUnavailableError as error:
+        print(f"r2k {args.command}: {error}", file=sys.stderr)
+        return EXIT_NO_DATA
 
 
 if __name__ == "__main__":

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     probe_timeout: float = Field(
         default=3.0, gt=0, description="Seconds to wait for the connectivity probe."
     )
+    probe_address: str = Field(
+        default="query1.finance.yahoo.com:443",
+        pattern=r"^[A-Za-z0-9.\-]+:\d{1,5}$",
+        description="HOST:PORT whose TCP answer tells that Yahoo is reachable.",
+    )
     history_years: int = Field(default=12, ge=1, le=40)
 
     @field_validator("source")

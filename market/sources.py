@@ -12,13 +12,10 @@ from pathlib import Path
 
 from market.csv_source import CsvProvider
 from market.demo import DemoProvider
-from market.network import probe as probe_host
 from market.provider import Provider
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
-
-YAHOO_HOST = "query1.finance.yahoo.com"
 
 LIVE = "live"
 """Mode: the provider is asked for data and the store caches it."""
@@ -68,7 +65,7 @@ def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) 
     yahoo_store = store_for(settings, "yahoo")
     if source == "yahoo":
         return ResolvedSource(yahoo, yahoo_store, LIVE, "Yahoo Finance")
-    reachable = probe() if probe is not None else _yahoo_reachable(settings)
+    reachable = probe() if probe is not None else yahoo.reachable()
     if reachable:
         return ResolvedSource(yahoo, yahoo_store, LIVE, "Yahoo Finance")
     if yahoo_store.read_universe() is not None and yahoo_store.last_date(yahoo.index_ticker):
@@ -84,10 +81,6 @@ def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) 
         note="Yahoo Finance is unreachable and nothing is stored yet: "
         "showing the simulated demo market.",
     )
-
-
-def _yahoo_reachable(settings: Settings) -> bool:
-    return probe_host(YAHOO_HOST, 443, settings.probe_timeout)
 
 
 def _demo(settings: Settings, note: str | None = None) -> ResolvedSource:

@@ -24,7 +24,7 @@ from yfinance.exceptions import YFException, YFRateLimitError
 
 from market.bars import to_bars
 from market.holdings import HoldingsFile, alternate_symbol, parse_holdings
-from market.network import YAHOO_HOST, YAHOO_PORT, probe, run_with_deadline
+from market.network import probe, run_with_deadline
 from market.provider import (
     DataFormatError,
     FetchResult,
@@ -170,7 +170,7 @@ class YahooProvider:
         self._download = download if download is not None else yfinance_download
         self._fetch_holdings = fetch_holdings if fetch_holdings is not None else self._get
         self._sleep = sleep
-        self._probe = probe if probe is not None else self._probe_yahoo
+        self._probe = probe if probe is not None else self.reachable
         self._clock = clock
         self._pace_lock = threading.Lock()
         self._last_request: float | None = None
@@ -191,7 +191,7 @@ class YahooProvider:
             return FetchResult()
         if not self._probe():
             raise SourceUnavailableError(
-                f"Yahoo Finance is unreachable (no connection to {YAHOO_HOST}:{YAHOO_PORT})"
+                f"Yahoo Finance is unreachable (no connection to {self.settings.probe_address})"
             )
         first, last = self._window(start, end)
         size = self.settings.batch_size
@@ -315,8 +315,10 @@ class YahooProvider:
         except ValueError:
             return last.replace(year=last.year - years, day=28), last
 
-    def _probe_yahoo(self) -> bool:
-        return probe(YAHOO_HOST, YAHOO_PORT, self.settings.probe_timeout)
+    def reachable(self) -> bool:
+        """Whether Yahoo answers a TCP connection within ``settings.probe_timeout``."""
+        host, _, port = self.settings.probe_address.rpartition(":")
+        return probe(host, int(port), self.settings.probe_timeout)
 
     def _get(self, url: str) -> bytes:
         response = requests.get(
