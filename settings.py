@@ -61,6 +61,36 @@ class Settings(BaseSettings):
     )
     history_years: int = Field(default=12, ge=1, le=40)
 
+    # Hosting
+    workers: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")
+    public: bool = Field(
+        default=False,
+        description="Allow binding to a non-loopback address without authentication.",
+    )
+    auth_users: str | None = Field(
+        default=None,
+        description="Basic-auth users: 'user:hash,user2:hash' or '@/path/to/file' (one per line).",
+    )
+    oidc_metadata_url: str | None = Field(
+        default=None, description="OpenID Connect discovery URL; turns on single sign-on."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    secret_key: str | None = Field(
+        default=None,
+        description="Flask session key; by default one is made once and kept in the cache dir.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://... : shared cache and Celery background work across hosts.",
+    )
+    refresh_min_interval: float = Field(
+        default=300.0, ge=0, description="Seconds before the page may start another refresh."
+    )
+    cache_timeout: int = Field(
+        default=3600, ge=0, description="Seconds a computed result stays in the shared cache."
+    )
+
     @field_validator("source")
     @classmethod
     def _check_source(cls, value: str) -> str:

@@ -40,17 +40,24 @@ def sector_figure(
                     "color": "#212529",
                 },
             },
-            text=[f"{w:.1%} of index" for w in rows["weight"]],
+            text=[f"{r:+.1f}%" for r in returns.fillna(0)],
             textposition="auto",
             customdata=rows["weight"],
             hovertemplate="%{y}: median %{x:.1f}%<br>%{customdata:.1%} of the index<extra></extra>",
         )
     )
+    figure.update_yaxes(
+        tickvals=list(rows["sector"]),
+        ticktext=[f"{s} · {w:.1%}" for s, w in zip(rows["sector"], rows["weight"], strict=True)],
+    )
     figure.update_layout(
         template=template_for(dark),
-        title={"text": f"Sectors: median return {period_label}".strip(), "x": 0.01},
-        xaxis={"ticksuffix": "%"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        title={
+            "text": f"Median return {period_label} · sector weight in the index".strip(),
+            "x": 0.01,
+        },
+        xaxis={"ticksuffix": "%", "zeroline": True},
+        margin={"l": 10, "r": 40, "t": 40, "b": 30},
         clickmode="event",
     )
     if simulated:

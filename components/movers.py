@@ -29,27 +29,27 @@ RETURN_STYLE = {
 }
 
 COLUMN_DEFS = [
-    {"field": "ticker", "headerName": "Ticker", "width": 95, "pinned": "left"},
-    {"field": "name", "headerName": "Name", "flex": 2, "minWidth": 140},
-    {"field": "sector", "headerName": "Sector", "flex": 1, "minWidth": 110},
+    {"field": "ticker", "headerName": "Ticker", "width": 105, "pinned": "left"},
+    {"field": "name", "headerName": "Name", "flex": 2, "minWidth": 120},
+    {"field": "sector", "headerName": "Sector", "flex": 1, "minWidth": 100},
     {
         "field": "weight",
         "headerName": "Weight",
-        "width": 90,
+        "width": 82,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format('.2%')(params.value)"},
     },
     {
         "field": "last_price",
         "headerName": "Last",
-        "width": 90,
+        "width": 82,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format(',.2f')(params.value)"},
     },
     {
         "field": "return_pct",
         "headerName": "Return",
-        "width": 95,
+        "width": 88,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format('+.1f')(params.value) + '%'"},
         "cellStyle": RETURN_STYLE,
