@@ -10,6 +10,8 @@ from analysis.indicators import warm_up
 from callbacks import chart, movers, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
+from hosting.background import background_manager
+from hosting.security import protect
 from market.data import MarketData
 from market.sources import resolve_source
 from settings import Settings
@@ -37,7 +39,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         __name__,
         title="r2k-dash",
         serve_locally=True,
+        background_callback_manager=background_manager(settings),
     )
+    protect(app, settings)
     app.layout = lambda: create_layout(services)
     view.register(app, services)
     chart.register(app, services)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from hosting.cache import NoCache, ResultCache
 from market.data import MarketData
 from settings import Settings
 
@@ -14,6 +15,7 @@ class Services:
 
     settings: Settings
     market: MarketData
+    cache: ResultCache = field(default_factory=NoCache)
 
     @property
     def default_ticker(self) -> str:

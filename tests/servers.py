@@ -1,0 +1,139 @@
+"""Real servers for tests, on loopback ports, stopped by their pid: Redis and gunicorn.
+
+A missing ``redis-server`` skips the test (``make test`` installs it as root), except under
+``CI=true``, where it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Block until something accepts connections on ``port`` (or fail the test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"nothing listened on 127.0.0.1:{port} within {timeout} s")
+
+
+def require_tool(name: str) -> str:
+    """The path of ``name``; skip the test without it (fail under CI=true)."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (apt-get install redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def _stop(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A throwaway Redis on a loopback port; yields its URL and stops it by its pid."""
+    binary = require_tool("redis-server")
+    port = free_port()
+    pidfile = directory / "redis.pid"
+    subprocess.run(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--logfile",
+            str(directory / "redis.log"),
+        ],
+        check=True,
+    )
+    try:
+        wait_for_port(port)
+        deadline = time.monotonic() + 10
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        if pidfile.exists():
+            _stop(int(pidfile.read_text().strip()))
+
+
+@contextmanager
+def gunicorn_server(
+    env: Mapping[str, str], workers: int = 2, app: str = "app:server", timeout: float = 60.0
+) -> Iterator[str]:
+    """``gunicorn -w N`` serving ``app`` on a loopback port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--timeout",
+            "120",
+            app,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, timeout)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process.pid)
+        process.wait(timeout=10)
