@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -70,7 +70,7 @@ def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -
         fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
-            fit_start=fitted.fit_start,
+            fit_start=fitted.fit_start if start is None else max(fitted.fit_start, start),
             fit_end=fitted.fit_end,
             label=f"{state.channel}-week channel",
         )
@@ -102,18 +102,25 @@ def chart_view(services: Services, state: ViewState, dark: bool = False) -> Char
     if daily.empty:
         message = f"{state.ticker} has no data on or before {state.as_of}."
         return ChartView(message_figure(message, style), message, None)
-    bars = weekly_bars(daily) if state.interval == "1wk" else daily
+    message = ""
+    try:
+        read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
+    except ValueError as error:
+        message = f"Channel end {state.channel_end} ignored: {error}."
+        state = replace(state, channel_end=None)
+        read = technical_read(state.ticker, daily, lookback=state.channel)
+    bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
     title = state.ticker + (" · simulated" if style.simulated else "")
     figure = price_figure(chart_input(state.ticker, bars, state, title), style)
-    read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
-    return ChartView(figure, "", read)
+    return ChartView(figure, message, read)
 
 
 def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
     """The ticker against the comparison ticker (default: the source's benchmark)."""
-    other = state.compare or services.market.benchmark_ticker
+    market = services.market
+    other = state.compare or market.benchmark_ticker
     if other == state.ticker:
-        other = services.market.index_ticker
+        other = market.benchmark_ticker if other != market.benchmark_ticker else market.index_ticker
     style = ChartStyle(dark=dark, simulated=services.market.source.simulated)
     try:
         closes = [

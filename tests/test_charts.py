@@ -167,10 +167,11 @@ def test_candlestick_is_the_first_trace_with_the_bars_values():
 
 
 def test_volume_bars_are_coloured_by_the_candles_direction():
-    bars = _bars(8)
-    volume = _trace(price_figure(_full_input(bars, channel=None)), "Volume")
+    bars = _bars(12)
+    volume = _trace(price_figure(_full_input(bars)), "Volume")
     np.testing.assert_allclose(np.asarray(volume.y), bars["volume"].to_numpy())
-    expected = [UP_COLOR if c >= o else DOWN_COLOR for o, c in zip(bars["open"], bars["close"])]
+    up = bars["close"] >= bars["open"]
+    expected = [UP_COLOR if rising else DOWN_COLOR for rising in up]
     assert list(volume.marker.color) == expected
 
 

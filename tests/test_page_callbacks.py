@@ -1,0 +1,365 @@
+"""The page's callback functions called directly on the demo market (no browser, no network)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+import pytest
+from dash import html
+
+from app import create_services
+from callbacks.chart import (
+    chart_view,
+    compare_view,
+    display_start,
+    read_content,
+    read_figures,
+)
+from callbacks.movers import TOP_N, movers_view, period_label, selected_ids
+from callbacks.services import Services
+from charts.theme import SIMULATED_LABEL
+from components.view_state import ViewState
+from market.data import MarketData
+from market.sources import CACHED, ResolvedSource
+from market.store import Store
+from market.yahoo import YahooProvider
+from settings import Settings
+
+MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct"}
+PAST = date(2025, 3, 12)
+"""A Wednesday well inside the demo's history (2014-11 to 2026-11)."""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    cache = tmp_path_factory.mktemp("demo-cache")
+    return create_services(Settings(source="demo", cache_dir=cache))
+
+
+@pytest.fixture(scope="module")
+def index(services: Services) -> str:
+    return services.market.index_ticker
+
+
+@pytest.fixture(scope="module")
+def default_view(services: Services, index: str):
+    return chart_view(services, ViewState(ticker=index))
+
+
+def _trace(figure, name: str):
+    matches = [trace for trace in figure.data if trace.name == name]
+    assert len(matches) == 1, f"expected one trace named {name!r}"
+    return matches[0]
+
+
+def _candles(figure) -> pd.DatetimeIndex:
+    (candles,) = [trace for trace in figure.data if trace.type == "candlestick"]
+    return pd.DatetimeIndex(candles.x)
+
+
+# The chart
+
+
+def test_chart_view_of_the_index_draws_candles_and_a_read(default_view, index):
+    assert default_view.message == ""
+    assert default_view.read is not None and default_view.read.ticker == index
+    figure = default_view.figure
+    assert figure.data[0].type == "candlestick" and len(figure.data[0].x) > 200
+    names = {trace.name for trace in figure.data}
+    assert {"SMA 50", "104-week channel middle", "MACD hist", "RSI 14", "Volume"} <= names
+    texts = [annotation.text for annotation in figure.layout.annotations]
+    assert SIMULATED_LABEL in texts
+    assert "simulated" in figure.layout.title.text
+
+
+def test_chart_view_of_an_unknown_ticker_says_so_instead(services):
+    view = chart_view(services, ViewState(ticker="NOSUCH"))
+    assert "NOSUCH" in view.message
+    assert view.read is None
+    assert len(view.figure.data) == 0
+    (annotation,) = view.figure.layout.annotations
+    assert "NOSUCH" in annotation.text
+
+
+def test_chart_view_before_any_data_says_so(services, index):
+    view = chart_view(services, ViewState(ticker=index, as_of=date(2000, 1, 3)))
+    assert "2000-01-03" in view.message and view.read is None
+    assert len(view.figure.data) == 0
+
+
+@pytest.mark.parametrize("interval", ["1wk", "1d"])
+def test_as_of_replays_the_chart_and_the_read(services, index, interval):
+    view = chart_view(services, ViewState(ticker=index, as_of=PAST, interval=interval))
+    assert view.read is not None
+    assert view.read.as_of.date() <= PAST
+    last = _candles(view.figure)[-1]
+    assert last.date() <= PAST
+    daily = services.market.daily_bars(index)
+    expected_close = daily.loc[: pd.Timestamp(PAST), "close"].iloc[-1]
+    assert view.figure.data[0].close[-1] == pytest.approx(expected_close)
+    assert view.read.close == pytest.approx(expected_close)
+    if interval == "1d":
+        assert last == daily.index[daily.index <= pd.Timestamp(PAST)][-1]
+
+
+def test_as_of_midweek_marks_the_last_week_in_progress(services, index):
+    view = chart_view(services, ViewState(ticker=index, as_of=PAST))
+    texts = [annotation.text for annotation in view.figure.layout.annotations]
+    assert "in progress" in texts
+    finished = chart_view(services, ViewState(ticker=index, as_of=date(2025, 3, 14)))
+    assert "in progress" not in [a.text for a in finished.figure.layout.annotations]
+
+
+def test_daily_interval_has_about_five_times_the_bars_and_hides_weekends(services, index):
+    weekly = chart_view(services, ViewState(ticker=index, interval="1wk", range="2y"))
+    daily = chart_view(services, ViewState(ticker=index, interval="1d", range="2y"))
+    ratio = len(_candles(daily.figure)) / len(_candles(weekly.figure))
+    assert 4.5 <= ratio <= 5.2
+    assert daily.figure.data[0].name == "Daily"
+    assert daily.figure.layout.xaxis.rangebreaks[0].bounds == ("sat", "mon")
+    assert not weekly.figure.layout.xaxis.rangebreaks
+    assert all(day.weekday() < 5 for day in _candles(daily.figure))
+    assert all(day.weekday() == 0 for day in _candles(weekly.figure))
+
+
+def test_range_cuts_the_bars_shown_but_indicators_use_all_data(services, index):
+    view = chart_view(services, ViewState(ticker=index, range="1y", indicators=("sma50", "macd")))
+    shown = _candles(view.figure)
+    assert 52 <= len(shown) <= 53
+    sma = _trace(view.figure, "SMA 50")
+    assert pd.Timestamp(sma.x[0]) == shown[0]
+    assert not np.isnan(float(sma.y[0]))
+    macd_line = np.asarray(_trace(view.figure, "MACD").y, dtype=float)
+    assert not np.isnan(macd_line).any()
+    everything = chart_view(services, ViewState(ticker=index, range="max"))
+    assert len(_candles(everything.figure)) > 5 * 52
+
+
+def test_chosen_indicators_decide_the_panels(services, index):
+    view = chart_view(services, ViewState(ticker=index, indicators=("rsi",)))
+    names = {trace.name for trace in view.figure.data}
+    assert names == {"Weekly", "RSI 14"}
+    assert not [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+
+
+def test_log_scale_and_dark_theme_reach_the_figure(services, index):
+    view = chart_view(services, ViewState(ticker=index, scale="log"), dark=True)
+    assert view.figure.layout.yaxis.type == "log"
+    assert view.figure.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
+
+
+def test_anchored_channel_shades_the_window_up_to_the_anchor(services, index):
+    anchor = date(2026, 8, 7)
+    view = chart_view(services, ViewState(ticker=index, channel=52, channel_end=anchor))
+    (rect,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+    assert pd.Timestamp(rect.x1) <= pd.Timestamp(anchor)
+    assert pd.Timestamp(rect.x1) > pd.Timestamp(anchor) - pd.Timedelta(days=7)
+    upper = _trace(view.figure, "52-week channel upper")
+    assert pd.Timestamp(upper.x[-1]) == _candles(view.figure)[-1]
+
+
+def test_the_shaded_fit_window_stays_within_the_range_shown(services, index):
+    view = chart_view(services, ViewState(ticker=index, range="1y"))
+    first_shown = _candles(view.figure)[0]
+    (rect,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+    explicit_range = view.figure.layout.xaxis.range
+    assert pd.Timestamp(rect.x0) >= first_shown or explicit_range is not None
+
+
+@pytest.mark.parametrize("channel_end", [date(2000, 1, 3), date(2014, 11, 25)])
+def test_a_channel_anchor_before_the_data_does_not_break_the_chart(services, index, channel_end):
+    view = chart_view(services, ViewState(ticker=index, channel_end=channel_end))
+    assert f"Channel end {channel_end} ignored" in view.message
+    assert view.read is not None and view.read.channel is not None
+    assert view.read.channel.fit_end == view.read.channel.last_date  # not anchored
+    assert _trace(view.figure, "104-week channel upper") is not None
+
+
+def test_display_start():
+    dates = pd.DatetimeIndex(pd.date_range("2020-01-06", periods=300, freq="W-MON"))
+    assert display_start(dates, "max") is None
+    assert display_start(dates, "1y") == dates[-1] - pd.Timedelta(weeks=52)
+    assert display_start(pd.DatetimeIndex([]), "1y") is None
+
+
+# Compare
+
+
+def test_compare_defaults_to_the_demo_benchmark(services, index):
+    figure, message = compare_view(services, ViewState(ticker=index))
+    benchmark = services.market.benchmark_ticker
+    assert message == ""
+    assert [trace.name for trace in figure.data] == [index, benchmark, f"{index} / {benchmark}"]
+    assert figure.data[0].y[0] == pytest.approx(100.0)
+    assert figure.data[1].y[0] == pytest.approx(100.0)
+    assert SIMULATED_LABEL in [annotation.text for annotation in figure.layout.annotations]
+
+
+def test_compare_with_itself_falls_back_to_the_index(services, index):
+    benchmark = services.market.benchmark_ticker
+    figure, message = compare_view(services, ViewState(ticker=benchmark, compare=benchmark))
+    assert message == ""
+    assert [trace.name for trace in figure.data][:2] == [benchmark, index]
+
+
+def test_compare_against_an_unknown_ticker_says_so(services, index):
+    figure, message = compare_view(services, ViewState(ticker=index, compare="NOSUCH"))
+    assert "NOSUCH" in message
+    assert len(figure.data) == 0
+
+
+def test_compare_follows_the_range(services, index):
+    short, _ = compare_view(services, ViewState(ticker=index, range="1y"))
+    long, _ = compare_view(services, ViewState(ticker=index, range="5y"))
+    assert 4 * len(short.data[0].x) < len(long.data[0].x) < 6 * len(short.data[0].x)
+
+
+def test_comparing_the_index_with_itself_uses_the_benchmark(services, index):
+    figure, _ = compare_view(services, ViewState(ticker=index, compare=index))
+    assert [trace.name for trace in figure.data][:2] == [index, services.market.benchmark_ticker]
+
+
+# The read
+
+
+def test_read_figures_label_the_key_numbers_with_tones(default_view):
+    read = default_view.read
+    figures = read_figures(read)
+    labels = [label for label, _, _ in figures]
+    assert labels == ["Close", "From high", "vs 50-wk avg", "MACD / signal", "RSI 14", "Channel"]
+    values = {label: (value, tone) for label, value, tone in figures}
+    assert values["Close"] == (f"{read.close:,.2f}", "")
+    assert values["From high"] == (f"{read.drawdown_pct:+.1f}%", "down")
+    assert values["Channel"] == (read.channel.position, "down")
+    assert values["RSI 14"] == (f"{read.rsi14:.1f}", "down" if read.rsi14 < 40 else "")
+
+
+def test_read_figure_tones_follow_the_numbers(default_view):
+    read = default_view.read
+    at_high = replace(read, drawdown_pct=0.0, rsi14=65.0, macd=2.0, macd_signal=1.0)
+    tones = {label: tone for label, _, tone in read_figures(at_high)}
+    assert tones["From high"] == "" and tones["RSI 14"] == "up" and tones["MACD / signal"] == "up"
+    neutral = replace(read, rsi14=50.0, sma50w=read.close * 0.9)
+    values = {label: (value, tone) for label, value, tone in read_figures(neutral)}
+    assert values["RSI 14"][1] == ""
+    assert values["vs 50-wk avg"] == ("+11.1%", "up")
+    short = replace(read, sma50w=None, macd=None, rsi14=None, channel=None)
+    assert [label for label, _, _ in read_figures(short)] == ["Close", "From high"]
+
+
+def test_read_content_shows_the_message_without_a_read(default_view):
+    children = read_content(None, "No chart for X.")
+    assert [child.children for child in children if isinstance(child, html.P)] == [
+        "No chart for X."
+    ]
+    with_read = read_content(default_view.read, "")
+    paragraphs = [child.children for child in with_read if isinstance(child, html.P)]
+    assert paragraphs == [default_view.read.summary]
+
+
+# Movers
+
+
+@pytest.fixture(scope="module")
+def ytd(services, index):
+    return movers_view(services, ViewState(ticker=index))
+
+
+def test_movers_rank_top_and_bottom_with_six_columns(ytd):
+    assert len(ytd.top) == TOP_N == 15 and len(ytd.bottom) == 15
+    for row in ytd.top + ytd.bottom:
+        assert set(row) == MOVER_KEYS
+    top = [row["return_pct"] for row in ytd.top]
+    bottom = [row["return_pct"] for row in ytd.bottom]
+    assert top == sorted(top, reverse=True)
+    assert bottom == sorted(bottom)
+    assert min(top) > max(bottom)
+    assert not {row["ticker"] for row in ytd.top} & {row["ticker"] for row in ytd.bottom}
+
+
+def test_movers_note_names_the_period_and_says_simulated(services, ytd):
+    last = services.market.closes().index[-1]
+    assert "simulated" in ytd.note
+    assert "YTD" in ytd.note
+    assert f"{last.year - 1}-12-31" in ytd.note and f"{last:%Y-%m-%d}" in ytd.note
+
+
+def test_movers_sector_chart_and_holdings(services, ytd):
+    universe = services.market.universe()
+    (bars,) = ytd.sectors.data
+    assert sorted(bars.y) == sorted(universe["sector"].unique())
+    assert SIMULATED_LABEL in [annotation.text for annotation in ytd.sectors.layout.annotations]
+    assert len(ytd.holdings) == 10
+    assert ytd.holdings["weight"].tolist() == universe["weight"].nlargest(10).tolist()
+
+
+def test_included_sector_fills_both_tables_and_is_outlined(services, index):
+    view = movers_view(services, ViewState(ticker=index, include=("Energy",)))
+    assert view.top and view.bottom
+    assert {row["sector"] for row in view.top + view.bottom} == {"Energy"}
+    assert "only Energy" in view.note
+    widths = dict(zip(view.sectors.data[0].y, view.sectors.data[0].marker.line.width, strict=True))
+    assert widths["Energy"] > 0 and sum(widths.values()) == widths["Energy"]
+
+
+def test_excluded_sectors_leave_both_tables(services, index, ytd):
+    assert {"Health Care", "Financials"} & {row["sector"] for row in ytd.top + ytd.bottom}
+    state = ViewState(ticker=index, exclude=("Health Care", "Financials"))
+    view = movers_view(services, state)
+    assert len(view.top) == 15 and len(view.bottom) == 15
+    sectors = {row["sector"] for row in view.top + view.bottom}
+    assert not sectors & {"Health Care", "Financials"}
+    assert "excluding Health Care, Financials" in view.note
+    assert "biotech" in view.note
+
+
+def test_as_of_and_period_change_the_ranking(services, index, ytd):
+    past = movers_view(services, ViewState(ticker=index, as_of=PAST, period="1m"))
+    assert "1M" in past.note and "2025-02-12" in past.note and "2025-03-12" in past.note
+    assert [row["ticker"] for row in past.top] != [row["ticker"] for row in ytd.top]
+    closes = services.market.closes()
+    first = past.top[0]
+    series = closes[first["ticker"]].dropna()
+    base = series.loc[: pd.Timestamp("2025-02-12")].iloc[-1]
+    end = series.loc[: pd.Timestamp(PAST)].iloc[-1]
+    assert first["last_price"] == pytest.approx(end)
+    assert first["return_pct"] == pytest.approx((end / base - 1) * 100)
+
+
+def test_movers_from_a_date(services, index):
+    view = movers_view(services, ViewState(ticker=index, period="2026-01-02"))
+    assert "since 2026-01-02" in view.note
+    assert len(view.top) == 15
+
+
+def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
+    settings = Settings(source="yahoo", cache_dir=tmp_path)
+
+    def no_network(*_args: object, **_kwargs: object) -> NoReturn:
+        raise AssertionError("the test touched the network")
+
+    provider = YahooProvider(settings, download=no_network, fetch_holdings=no_network)
+    source = ResolvedSource(provider, Store(tmp_path / "yahoo"), CACHED, "Yahoo (stored copy)")
+    empty = Services(settings=settings, market=MarketData(source))
+    view = movers_view(empty, ViewState(ticker="IWM"))
+    assert view.note.startswith("No constituents stored yet")
+    assert view.top == [] and view.bottom == []
+    assert view.holdings.empty
+    assert len(view.sectors.data) == 0
+
+
+def test_period_label():
+    assert period_label("ytd") == "YTD"
+    assert period_label("1w") == "1W"
+    assert period_label("2025-01-02") == "since 2025-01-02"
+
+
+def test_selected_ids_mark_the_charted_ticker():
+    assert selected_ids("?ticker=abcd&period=1m", "IWM") == {"ids": ["ABCD"]}
+    assert selected_ids(None, "IWM") == {"ids": ["IWM"]}
+    assert selected_ids("?ticker=%3Cscript%3E", "IWM") == {"ids": ["IWM"]}
