@@ -32,6 +32,19 @@ def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
     )
 
 
+def create_date_picker(component_id: str, placeholder: str, today: date) -> dcc.DatePickerSingle:
+    """A clearable YYYY-MM-DD picker limited to the dates a view may ask for."""
+    return dcc.DatePickerSingle(
+        id=component_id,
+        min_date_allowed=EARLIEST_DATE.isoformat(),
+        max_date_allowed=today.isoformat(),
+        placeholder=placeholder,
+        clearable=True,
+        display_format="YYYY-MM-DD",
+        className="r2k-date",
+    )
+
+
 def create_chart_controls(index_ticker: str, today: date) -> html.Div:
     """Ticker, interval, range, scale, indicators, channel window, as-of, compare."""
     return html.Div(
@@ -100,27 +113,11 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
             ),
             _labelled(
                 "Channel ends",
-                dcc.DatePickerSingle(
-                    id=ids.CHANNEL_END_DATE,
-                    min_date_allowed=EARLIEST_DATE.isoformat(),
-                    max_date_allowed=today.isoformat(),
-                    placeholder="last bar",
-                    clearable=True,
-                    display_format="YYYY-MM-DD",
-                    className="r2k-date",
-                ),
+                create_date_picker(ids.CHANNEL_END_DATE, "last bar", today),
             ),
             _labelled(
                 "As of",
-                dcc.DatePickerSingle(
-                    id=ids.AS_OF_DATE,
-                    min_date_allowed=EARLIEST_DATE.isoformat(),
-                    max_date_allowed=today.isoformat(),
-                    placeholder="latest",
-                    clearable=True,
-                    display_format="YYYY-MM-DD",
-                    className="r2k-date",
-                ),
+                create_date_picker(ids.AS_OF_DATE, "latest", today),
             ),
             _labelled(
                 "Compare with",

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.view_state import EARLIEST_DATE
+from components.controls import create_date_picker
 from market.universe import GICS_SECTORS
 
 PERIOD_OPTIONS = [
@@ -100,14 +100,7 @@ def create_movers_filters(today: date) -> html.Div:
             html.Div(
                 [
                     dbc.Label("From", className="small text-body-secondary mb-0"),
-                    dcc.DatePickerSingle(
-                        id=ids.PERIOD_FROM_DATE,
-                        min_date_allowed=EARLIEST_DATE.isoformat(),
-                        max_date_allowed=today.isoformat(),
-                        placeholder="start date",
-                        display_format="YYYY-MM-DD",
-                        className="r2k-date",
-                    ),
+                    create_date_picker(ids.PERIOD_FROM_DATE, "start date", today),
                 ]
             ),
             html.Div(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -33,10 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from market.bars import validate_bars
+from market.tickers import check_ticker, parse_ticker
 from market.universe import validate_universe
-
-TICKER_FILE_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=_]{0,19}$")
-"""Tickers that may name a file: upper-case Yahoo symbols (``BRK-B``, ``^RUT``, ``DEMO-R2K``)."""
 
 _SOURCES_KEY = b"r2k_sources"
 """closes.parquet metadata: the (inode, mtime_ns, size) of each bars file it was built from."""
@@ -45,20 +42,6 @@ _Check = Callable[[pd.DataFrame], pd.DataFrame]
 """Checks the shape of a frame just read, raising ``ValueError`` when it is wrong."""
 
 _log = logging.getLogger(__name__)
-
-
-def check_ticker(ticker: str) -> str:
-    """Return ``ticker`` if it is safe as a file name; raise ``ValueError`` otherwise."""
-    if not _is_ticker(ticker):
-        raise ValueError(
-            f"{str(ticker)[:40]!r} is not a storable ticker: upper-case letters, digits and "
-            ". - ^ = _ only, at most 20 characters, not starting with a dot, no '..'"
-        )
-    return ticker
-
-
-def _is_ticker(name: object) -> bool:
-    return isinstance(name, str) and bool(TICKER_FILE_PATTERN.fullmatch(name)) and ".." not in name
 
 
 class Store:
@@ -128,7 +111,7 @@ class Store:
         if not self.bars_dir.is_dir():
             return []
         stems = (path.stem for path in self.bars_dir.glob("*.parquet"))
-        return sorted(stem for stem in stems if _is_ticker(stem))
+        return sorted(stem for stem in stems if parse_ticker(stem) == stem)
 
     # Universe
 

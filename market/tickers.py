@@ -16,3 +16,16 @@ def parse_ticker(raw: str | None) -> str | None:
     if not TICKER_PATTERN.fullmatch(ticker) or ".." in ticker:
         return None
     return ticker
+
+
+def check_ticker(ticker: str) -> str:
+    """``ticker`` if it already is a valid upper-case ticker (so safe as a file name).
+
+    Raises ``ValueError`` naming the expected shape otherwise.
+    """
+    if parse_ticker(ticker) != ticker:
+        raise ValueError(
+            f"{str(ticker)[:40]!r} is not a ticker: upper-case letters, digits and . - ^ = only, "
+            "at most 15 characters, no '..'"
+        )
+    return ticker

@@ -119,9 +119,9 @@ def test_bars_of_the_wrong_shape_are_rejected(store: Store) -> None:
 )
 def test_unsafe_ticker_names_are_refused(store: Store, name: str) -> None:
     bars = synthetic_bars("AAA", "2024-01-01", "2024-01-31")
-    with pytest.raises(ValueError, match="not a storable ticker"):
+    with pytest.raises(ValueError, match="is not a ticker"):
         store.write_bars(name, bars)
-    with pytest.raises(ValueError, match="not a storable ticker"):
+    with pytest.raises(ValueError, match="is not a ticker"):
         store.read_bars(name)
     assert not (store.root.parent / "evil.parquet").exists()
 
