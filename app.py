@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, theme, view
+from callbacks import chart, movers, refresh, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
 from hosting.background import background_manager
-from hosting.security import protect
+from hosting.cache import result_cache
+from hosting.security import ServingRefused, check_serving, protect
 from market.data import MarketData
 from market.sources import resolve_source
 from settings import Settings
@@ -21,10 +23,14 @@ def create_services(settings: Settings) -> Services:
     """Resolve the data source once, warm up the indicators, wrap both for the callbacks.
 
     The warm-up compiles pandas-ta's numba code (seconds, once per machine) here, at start,
-    instead of in the first user's request.
+    instead of in the first user's request. Computed results go to the shared result cache.
     """
     warm_up()
-    return Services(settings=settings, market=MarketData(resolve_source(settings)))
+    return Services(
+        settings=settings,
+        market=MarketData(resolve_source(settings), history_years=settings.history_years),
+        cache=result_cache(settings),
+    )
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
@@ -46,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     view.register(app, services)
     chart.register(app, services)
     movers.register(app, services)
+    refresh.register(app, services)
     theme.register(app)
     return app
 
@@ -58,7 +65,14 @@ def __getattr__(name: str) -> Any:
 
 
 def serve(settings: Settings) -> None:
-    """Serve the dashboard with Dash's built-in server, saying where the data comes from."""
+    """Serve the dashboard with Dash's built-in server, saying where the data comes from.
+
+    Exits with the reason when the settings would expose it unsafely (see ``check_serving``).
+    """
+    try:
+        check_serving(settings)
+    except ServingRefused as error:
+        sys.exit(f"r2k-dash: {error}")
     services = create_services(settings)
     source = services.market.source
     print(f"r2k-dash: data from {source.label}" + (f" ({source.note})" if source.note else ""))

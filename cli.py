@@ -1,4 +1,4 @@
-"""The ``r2k`` command: ``serve``, ``refresh`` and ``read``.
+"""The ``r2k`` command: ``serve``, ``refresh``, ``read`` and ``hash-password``.
 
 Flags override the ``R2K_*`` settings. Errors are one line on stderr with a non-zero status.
 """
@@ -6,8 +6,11 @@ Flags override the ``R2K_*`` settings. Errors are one line on stderr with a non-
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date
 
@@ -17,6 +20,8 @@ from market.provider import SourceUnavailableError
 from settings import Settings
 
 EXIT_NO_DATA = 2
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
 
 
 def _parse_date(text: str) -> date:
@@ -30,10 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="r2k", description="r2k-dash: small-cap dashboard.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the dashboard")
+    serve = commands.add_parser("serve", help="serve the dashboard with gunicorn")
     serve.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="gunicorn worker processes")
+
+    hash_password = commands.add_parser(
+        "hash-password", help="print a password hash for R2K_AUTH_USERS"
+    )
+    hash_password.add_argument("--user", help="print 'USER:hash', a line for the users file")
 
     refresh = commands.add_parser("refresh", help="fetch prices into the store")
     refresh.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
@@ -50,16 +61,46 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         key: value
-        for key in ("source", "host", "port")
+        for key in ("source", "host", "port", "workers")
         if (value := getattr(args, key, None)) is not None
     }
     return Settings(**overrides)
 
 
 def _serve(settings: Settings) -> int:
-    from app import serve
+    from app import create_app
+    from hosting.security import ServingRefused
+    from hosting.serve import serve
 
-    serve(settings)
+    try:
+        serve(settings, create_app)
+    except ServingRefused as error:
+        print(f"r2k serve: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    return 0
+
+
+def _read_password() -> str:
+    """The password from a prompt (asked twice), or the first line of piped stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise ValueError("the two passwords differ")
+    return password
+
+
+def _hash_password(user: str | None) -> int:
+    from hosting.auth import hash_password
+
+    try:
+        if user is not None and (not user.strip() or ":" in user or "," in user):
+            raise ValueError(f"expected a user name without ':' or ',', got {user!r}")
+        hashed = hash_password(_read_password())
+    except ValueError as error:
+        print(f"r2k hash-password: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{user.strip()}:{hashed}" if user is not None else hashed)
     return 0
 
 
@@ -71,7 +112,16 @@ def _refresh(settings: Settings, tickers: Sequence[str]) -> int:
     if source.note:
         print(f"r2k refresh: {source.note}", file=sys.stderr)
     symbols = [t.strip().upper() for t in tickers] or None
-    return refresh_command(source.provider, source.store, symbols)
+    status = refresh_command(
+        source.provider, source.store, symbols, history_years=settings.history_years
+    )
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+        # yfinance's download threads can hang on a dead network after we gave up on them;
+        # they must not keep the command alive after its last line.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) -> int:
@@ -79,7 +129,7 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
     from market.data import MarketData, UnknownTickerError
     from market.sources import resolve_source
 
-    market = MarketData(resolve_source(settings))
+    market = MarketData(resolve_source(settings), history_years=settings.history_years)
     try:
         daily = market.daily_bars(ticker)
         result = technical_read(ticker.strip().upper(), daily, as_of=as_of)
@@ -107,6 +157,8 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``r2k`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "hash-password":
+        return _hash_password(args.user)
     try:
         settings = _settings(args)
     except ValidationError as error:

@@ -19,6 +19,7 @@ from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, p
 from components import ids
 from components.chart_panel import create_read_content
 from components.view_state import ViewState, parse_query
+from hosting.cache import data_version, result_key
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
 
@@ -102,17 +103,31 @@ def chart_view(services: Services, state: ViewState, dark: bool = False) -> Char
     if daily.empty:
         message = f"{state.ticker} has no data on or before {state.as_of}."
         return ChartView(message_figure(message, style), message, None)
-    message = ""
+    message = stale_message(services, state, daily.index[-1])
     try:
         read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
     except ValueError as error:
-        message = f"Channel end {state.channel_end} ignored: {error}."
+        message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
         read = technical_read(state.ticker, daily, lookback=state.channel)
     bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
     title = state.ticker + (" · simulated" if style.simulated else "")
     figure = price_figure(chart_input(state.ticker, bars, state, title), style)
     return ChartView(figure, message, read)
+
+
+def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
+    """What to say when the chart shows a stored copy that could not be brought up to date.
+
+    Only for the current view: a replay (``as_of``) needs no newer data.
+    """
+    problem = services.market.fetch_problem(state.ticker)
+    if problem is None or state.as_of is not None:
+        return ""
+    return (
+        f"Showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"it could not be updated ({problem})."
+    )
 
 
 def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
@@ -165,7 +180,15 @@ def read_content(read: TechnicalRead | None, message: str) -> list[Any]:
 
 
 def register(app: Dash, services: Services) -> None:
-    """Attach the chart callbacks to ``app``."""
+    """Attach the chart callbacks to ``app``.
+
+    Results are cached per view, theme and data version, figures as plain dicts (fast to
+    unpickle and to send).
+    """
+
+    def _result_key(area: str, state: ViewState, dark: bool) -> str:
+        market = services.market
+        return result_key(area, market.source.label, data_version(market), state, bool(dark))
 
     @app.callback(
         Output(ids.PRICE_CHART, "figure"),
@@ -174,10 +197,17 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
     )
-    def _update_chart(query: str | None, dark: bool) -> tuple[go.Figure, str, list[Any]]:
+    def _update_chart(query: str | None, dark: bool) -> tuple[dict[str, Any], str, list[Any]]:
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
-        view = chart_view(services, state, bool(dark))
-        return view.figure, view.message, read_content(view.read, view.message)
+
+        def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
+            view = chart_view(services, state, bool(dark))
+            return view.figure.to_plotly_json(), view.message, view.read
+
+        figure, message, read = services.cache.get_or_compute(
+            _result_key("chart", state, dark), compute
+        )
+        return figure, message, read_content(read, message)
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"),
@@ -192,5 +222,8 @@ def register(app: Dash, services: Services) -> None:
         if tab != "compare":
             return no_update, shown, hidden
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
-        figure, _ = compare_view(services, state, bool(dark))
+        figure = services.cache.get_or_compute(
+            _result_key("compare", state, dark),
+            lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
+        )
         return figure, hidden, {"height": "720px"}

@@ -16,6 +16,7 @@ from charts.sectors import sector_figure
 from components import ids
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
+from hosting.cache import data_version, result_key
 
 TOP_N = 15
 HOLDINGS_N = 10
@@ -113,7 +114,7 @@ def selected_ids(query: str | None, default_ticker: str) -> dict[str, list[str]]
 
 
 def register(app: Dash, services: Services) -> None:
-    """Attach the movers callbacks to ``app``."""
+    """Attach the movers callbacks to ``app``; results are cached per view and data version."""
 
     @app.callback(
         Output(ids.MOVERS_GRID, "rowData"),
@@ -126,8 +127,16 @@ def register(app: Dash, services: Services) -> None:
     )
     def _update_movers(query: str | None, dark: bool) -> tuple[Any, ...]:
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
-        view = movers_view(services, state, bool(dark))
-        return view.top, view.bottom, view.note, view.sectors, create_holdings_table(view.holdings)
+
+        def compute() -> tuple[Any, ...]:
+            view = movers_view(services, state, bool(dark))
+            sectors = view.sectors.to_plotly_json()
+            return view.top, view.bottom, view.note, sectors, view.holdings
+
+        market = services.market
+        key = result_key("movers", market.source.label, data_version(market), state, bool(dark))
+        top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
+        return top, bottom, note, sectors, create_holdings_table(holdings)
 
     @app.callback(
         Output(ids.MOVERS_GRID, "selectedRows"),

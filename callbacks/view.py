@@ -130,10 +130,10 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         _biotech,
     ) = values
     problems: list[str] = []
-    symbol = parse_ticker(ticker or "")
+    symbol = parse_ticker(_text(ticker))
     if symbol is None:
         problems.append(f"“{str(ticker)[:30]}” is not a ticker; kept {previous.ticker}.")
-    compare_symbol = parse_ticker(compare) if compare else None
+    compare_symbol = parse_ticker(_text(compare)) if compare else None
     if compare and compare_symbol is None:
         problems.append(f"“{str(compare)[:30]}” is not a ticker to compare with.")
     is_whole = isinstance(channel, int | float) and float(channel).is_integer()
@@ -150,27 +150,43 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         ticker=symbol or previous.ticker,
         interval=interval if interval in INTERVALS else previous.interval,
         range=range_ if range_ in RANGES else previous.range,
-        indicators=tuple(name for name in INDICATORS if name in (indicators or [])),
+        indicators=tuple(name for name in INDICATORS if name in _texts(indicators)),
         channel=channel_weeks,
         channel_end=parse_date(channel_end, today),
         as_of=parse_date(as_of, today),
         period=period_value,
-        include=parse_sectors(",".join(include or [])) or (),
-        exclude=parse_sectors(",".join(exclude or [])) or (),
+        include=parse_sectors(",".join(_texts(include))) or (),
+        exclude=parse_sectors(",".join(_texts(exclude))) or (),
         compare=compare_symbol,
         scale="log" if log else "linear",
     )
     return ViewUpdate(state, tuple(problems))
 
 
+def _text(value: object) -> str:
+    """``value`` if the browser sent a string, else nothing: payloads can hold any JSON."""
+    return value if isinstance(value, str) else ""
+
+
+def _texts(value: object) -> list[str]:
+    """The strings of a list the browser sent (a checklist's or dropdown's values)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _field(payload: object, name: str) -> object:
+    """``payload[name]`` of a click payload, None when it is not an object with that key."""
+    return payload.get(name) if isinstance(payload, dict) else None
+
+
 def apply_click(state: ViewState, trigger: str, payload: Any) -> ViewState:
     """A click on a table row loads its ticker; a click on a sector toggles that filter."""
     if trigger in (ids.MOVERS_GRID, ids.LAGGARDS_GRID):
-        ticker = parse_ticker(str((payload or {}).get("rowId") or ""))
+        ticker = parse_ticker(_text(_field(payload, "rowId")))
         return replace(state, ticker=ticker) if ticker else state
     if trigger == ids.SECTOR_CHART:
-        points = (payload or {}).get("points") or [{}]
-        sector = points[0].get("y")
+        points = _field(payload, "points")
+        first = points[0] if isinstance(points, list) and points else None
+        sector = _text(_field(first, "y"))
         if sector not in GICS_SECTORS:
             return state
         include = () if state.include == (sector,) else (sector,)

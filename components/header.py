@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components import ids
+from components.refresh import create_refresh_control
 from market.sources import ResolvedSource
 
 SIMULATED_NOTICE = (
@@ -48,12 +49,13 @@ def create_source_banner(source: ResolvedSource) -> dbc.Alert:
 
 
 def create_header(source: ResolvedSource, updated: datetime | None) -> html.Div:
-    """Title, badge and the light/dark switch."""
+    """Title, badge, the refresh control and the light/dark switch."""
     return html.Div(
         [
             html.H4("r2k-dash", className="mb-0 me-1"),
             html.Span("small caps, weekly", className="text-body-secondary small me-2"),
             create_source_badge(source, updated),
+            create_refresh_control(source),
             dbc.Switch(
                 id=ids.THEME_SWITCH,
                 label="Dark",

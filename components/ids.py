@@ -45,3 +45,10 @@ LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
 SECTOR_CHART = "sector-chart"
 HOLDINGS_TABLE = "holdings-table"
+
+# Refresh from the page
+REFRESH_BUTTON = "refresh-button"
+REFRESH_PROGRESS_ROW = "refresh-progress-row"
+REFRESH_PROGRESS = "refresh-progress"
+REFRESH_PROGRESS_TEXT = "refresh-progress-text"
+REFRESH_STATUS = "refresh-status"

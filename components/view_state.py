@@ -48,14 +48,16 @@ class ViewState:
     """Query parameters that were not understood (names only, cut short)."""
 
 
-def parse_query(query: str, default_ticker: str, today: date) -> ViewState:
+def parse_query(query: object, default_ticker: str, today: date) -> ViewState:
     """The view described by ``query`` (with or without its leading ``?``).
 
     Anything that cannot be used falls back to the default and is named in ``ignored``.
+    A ``query`` that is not a string (a browser can send any JSON) is the default view.
     """
     state = ViewState(ticker=default_ticker)
     ignored: list[str] = []
-    pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    text = query if isinstance(query, str) else ""
+    pairs = parse_qsl(text.lstrip("?"), keep_blank_values=True)
     for name, raw in pairs:
         value = raw.strip()
         parsed = _parse_param(state, name, value, today) if len(value) <= MAX_PARAM_LENGTH else None
@@ -91,9 +93,9 @@ def to_query(state: ViewState) -> str:
     return "?" + urlencode(params)
 
 
-def parse_date(raw: str | None, today: date) -> date | None:
-    """A date between 1990 and today from ``YYYY-MM-DD``, else None."""
-    if not raw or not _DATE.fullmatch(raw.strip()[:10]):
+def parse_date(raw: object, today: date) -> date | None:
+    """A date between 1990 and today from ``YYYY-MM-DD``, else None (also for a non-string)."""
+    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()[:10]):
         return None
     try:
         value = date.fromisoformat(raw.strip()[:10])
@@ -137,7 +139,10 @@ def _parse_param(state: ViewState, name: str, value: str, today: date) -> ViewSt
             return None
         return replace(state, indicators=tuple(n for n in INDICATORS if n in names))
     if name == "channel":
-        if not value.isdigit() or not CHANNEL_MIN <= int(value) <= CHANNEL_MAX:
+        if (
+            not (value.isascii() and value.isdigit())
+            or not CHANNEL_MIN <= int(value) <= CHANNEL_MAX
+        ):
             return None
         return replace(state, channel=int(value))
     if name in ("asof", "chend"):

@@ -1,12 +1,144 @@
-"""The manager that runs Dash background callbacks: on disk locally, Celery with Redis."""
+"""Background work of the page: the manager that runs it, and the rules of a page refresh.
+
+Dash's background callbacks run on ``DiskcacheManager`` (a process per job, results on disk
+under ``cache_dir/background``) unless ``R2K_REDIS_URL`` is set: then on Celery workers with
+Redis as broker and result backend, so that several hosts share the work.
+
+A refresh started from the page keeps two rules that every worker process must agree on,
+so both live in the store's directory rather than in memory: one refresh at a time (the
+store's lock, which ``r2k refresh`` and the scheduled refresh also take) and no new start
+within ``refresh_min_interval`` seconds of the last (the modification time of a stamp file).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
+import diskcache
+import filelock
+from dash import CeleryManager, DiskcacheManager
+
+from market.refresh import RefreshProgress, RefreshSummary, refresh
+from market.sources import DIRECT, ResolvedSource
+from market.store import Store
 from settings import Settings
 
+REFRESH_STAMP = ".page-refresh-started"
+"""In the store's directory: its modification time is when the page last started a refresh."""
+GATE_LOCK = ".page-refresh.lock"
+"""Held for a moment while a click checks the rules and writes the stamp."""
+LOCK_WAIT_SECONDS = 1.0
+"""How long a click waits for the store's lock before saying another refresh is running."""
+BUSY_MESSAGE = "Another refresh is running; try again when it has finished."
 
-def background_manager(settings: Settings) -> Any:
-    """None until background callbacks are wired (the refresh button)."""
-    return None
+
+@dataclass(frozen=True)
+class PageRefresh:
+    """What a click on the refresh button came to, in words for the page."""
+
+    message: str
+    started: bool = False
+    summary: RefreshSummary | None = None
+
+
+def background_manager(settings: Settings) -> DiskcacheManager | CeleryManager:
+    """Celery with Redis when ``settings.redis_url`` is set, otherwise diskcache on disk."""
+    if settings.redis_url:
+        from hosting.celery_app import create_celery  # celery only where it is used
+
+        return CeleryManager(create_celery(settings))
+    cache = diskcache.Cache(str(Path(settings.cache_dir) / "background"))
+    return DiskcacheManager(cache)
+
+
+def next_refresh_allowed(store: Store, min_interval: float) -> datetime | None:
+    """When the page may start the next refresh (UTC); None when no start was recorded."""
+    try:
+        started = (store.root / REFRESH_STAMP).stat().st_mtime
+    except FileNotFoundError:
+        return None
+    return datetime.fromtimestamp(started + min_interval, tz=UTC)
+
+
+def run_page_refresh(
+    source: ResolvedSource,
+    settings: Settings,
+    progress: Callable[[RefreshProgress], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> PageRefresh:
+    """Refresh the universe and index of ``source`` if the rules allow it now.
+
+    Refused, with the reason, for sources read directly (demo, CSV), while another refresh
+    holds the store's lock, and within ``settings.refresh_min_interval`` of the last start.
+    The start is recorded only when the refresh is about to run, so a refused click does
+    not push the next allowed time back.
+    """
+    if source.mode == DIRECT:
+        return PageRefresh(f"Nothing to refresh: {source.label} is read directly.")
+    store = source.store
+    store.root.mkdir(parents=True, exist_ok=True)
+    now = clock()
+    try:
+        with filelock.FileLock(store.root / GATE_LOCK, timeout=LOCK_WAIT_SECONDS):
+            allowed = next_refresh_allowed(store, settings.refresh_min_interval)
+            if allowed is not None and now < allowed.timestamp():
+                return PageRefresh(
+                    "A refresh was started less than "
+                    f"{_duration(settings.refresh_min_interval)} ago; the next one is allowed "
+                    f"at {allowed:%H:%M:%S} UTC."
+                )
+            if _lock_held(store):
+                return PageRefresh(BUSY_MESSAGE)
+            _stamp(store, now)
+    except filelock.Timeout:
+        return PageRefresh(BUSY_MESSAGE)
+    summary = refresh(
+        source.provider,
+        store,
+        progress=progress,
+        history_years=settings.history_years,
+        chunk_size=settings.batch_size,
+        lock_timeout=LOCK_WAIT_SECONDS,
+    )
+    return PageRefresh(_describe(summary, store, settings), started=True, summary=summary)
+
+
+def _lock_held(store: Store) -> bool:
+    lock = store.lock(0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _stamp(store: Store, now: float) -> None:
+    path = store.root / REFRESH_STAMP
+    path.touch()
+    os.utime(path, (now, now))
+
+
+def _describe(summary: RefreshSummary, store: Store, settings: Settings) -> str:
+    if summary.error and not summary.useful and summary.error.startswith("another refresh"):
+        return BUSY_MESSAGE
+    result = (
+        f"Refreshed: {summary.describe()}."
+        if summary.useful
+        else f"Refresh failed: {summary.reason()}."
+    )
+    allowed = next_refresh_allowed(store, settings.refresh_min_interval)
+    if allowed is None or settings.refresh_min_interval <= 0:
+        return result
+    return f"{result} Next refresh allowed at {allowed:%H:%M:%S} UTC."
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} seconds"

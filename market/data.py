@@ -46,11 +46,14 @@ class MarketData:
         source: ResolvedSource,
         today: Callable[[], date] = date.today,
         clock: Callable[[], float] = time.monotonic,
+        history_years: int = 12,
     ) -> None:
         self.source = source
+        self._history_years = history_years
         self._today = today
         self._clock = clock
         self._last_fetch: dict[str, float] = {}
+        self._problems: dict[str, str] = {}
 
     @property
     def index_ticker(self) -> str:
@@ -66,23 +69,29 @@ class MarketData:
         if self.source.mode == DIRECT:
             return self._from_provider(symbol)
         stored = self.source.store.read_bars(symbol)
-        problem = f"no data for {symbol} from {self.source.label}"
-        if self.source.mode == LIVE and self._should_fetch(symbol, stored):
-            self._last_fetch[symbol] = self._clock()
-            summary = refresh(
-                self.source.provider,
-                self.source.store,
-                [symbol],
-                today=self._today(),
-                lock_timeout=FETCH_LOCK_SECONDS,
-                update_closes=False,
-            )
-            if summary.error or summary.failed:
-                problem = f"{symbol}: {summary.error or summary.failed.get(symbol, problem)}"
-            stored = self.source.store.read_bars(symbol)
+        if self.source.mode == LIVE:
+            if self._should_fetch(symbol, stored):
+                self._fetch(symbol)
+                stored = self.source.store.read_bars(symbol)
+            if not _is_stale(stored, self._today()):
+                self._problems.pop(symbol, None)
         if stored is None or stored.empty:
-            raise UnknownTickerError(problem)
+            problem = self._problems.get(symbol)
+            raise UnknownTickerError(
+                f"{symbol}: {problem}"
+                if problem
+                else f"no data for {symbol} from {self.source.label}"
+            )
         return validate_bars(stored)
+
+    def fetch_problem(self, ticker: str) -> str | None:
+        """Why ``ticker`` could not be brought up to date, while only a stale copy is stored.
+
+        None when its last fetch worked, none was needed, or the source is not live. The
+        page says this beside a chart drawn from the old copy, so old data never looks new.
+        """
+        symbol = parse_ticker(ticker)
+        return None if symbol is None else self._problems.get(symbol)
 
     def universe(self) -> pd.DataFrame | None:
         """The index's constituents, or None when neither the source nor the store has them."""
@@ -102,6 +111,24 @@ class MarketData:
         if self.source.mode == DIRECT:
             return None
         return self.source.store.updated_at()
+
+    def _fetch(self, symbol: str) -> None:
+        """Ask the live source for ``symbol``; remember why, if that failed."""
+        self._last_fetch[symbol] = self._clock()
+        summary = refresh(
+            self.source.provider,
+            self.source.store,
+            [symbol],
+            today=self._today(),
+            history_years=self._history_years,
+            lock_timeout=FETCH_LOCK_SECONDS,
+            update_closes=False,
+        )
+        problem = summary.error or summary.failed.get(symbol)
+        if problem:
+            self._problems[symbol] = problem
+        else:
+            self._problems.pop(symbol, None)
 
     def _should_fetch(self, symbol: str, stored: pd.DataFrame | None) -> bool:
         last = self._last_fetch.get(symbol)

@@ -7,7 +7,9 @@ that talks to Yahoo goes through these two guards.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -45,15 +47,24 @@ def run_with_deadline[T](fn: Callable[[], T], seconds: float, what: str = "the r
 
 
 def probe(host: str = YAHOO_HOST, port: int = YAHOO_PORT, timeout: float = 3.0) -> bool:
-    """True if a TCP connection to ``host:port`` opens within ``timeout`` seconds.
+    """True if ``host:port`` accepts a connection and answers a TLS hello within ``timeout``.
 
-    The name lookup is covered by the deadline too: a resolver that never answers would
-    otherwise wait far longer than the socket timeout.
+    A network that accepts connections and then never answers (a captive portal, a dead
+    proxy) fails here in seconds instead of hanging yfinance for minutes. Any answer counts,
+    even one that is not TLS: the point is that something is alive there. The name lookup
+    is covered by the deadline too: a resolver that never answers would otherwise wait far
+    longer than the socket timeout.
     """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
 
     def connect() -> None:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        with (
+            socket.create_connection((host, port), timeout=timeout) as sock,
+            contextlib.suppress(ssl.SSLError),  # it answered, if not with TLS
+        ):
+            context.wrap_socket(sock, server_hostname=host).close()
 
     try:
         run_with_deadline(connect, timeout, f"connecting to {host}:{port}")

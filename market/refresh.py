@@ -129,9 +129,14 @@ def refresh_command(
     store: Store,
     tickers: Sequence[str] | None,
     *,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
+    history_years: int = 12,
 ) -> int:
-    """``r2k refresh``: a progress bar, a closing summary line, 0 when anything is useful."""
+    """``r2k refresh``: a progress bar, a closing summary line, 0 when anything is useful.
+
+    ``stream`` defaults to the standard error of the moment of the call.
+    """
+    stream = stream if stream is not None else sys.stderr
     with tqdm(total=0, file=stream, unit="ticker", desc="r2k refresh", leave=True) as bar:
 
         def report(step: RefreshProgress) -> None:
@@ -140,7 +145,7 @@ def refresh_command(
             bar.set_postfix(failures=step.failures, refresh=False)
             bar.refresh()
 
-        summary = refresh(provider, store, tickers, progress=report)
+        summary = refresh(provider, store, tickers, history_years=history_years, progress=report)
     print(f"r2k refresh: {summary.describe()}", file=stream)
     if summary.useful:
         return 0

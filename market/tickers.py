@@ -10,7 +10,7 @@ TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
 
 def parse_ticker(raw: str | None) -> str | None:
     """``raw`` upper-cased and stripped if it can be a ticker, else None."""
-    if raw is None:
+    if raw is None or not raw.isascii():
         return None
     ticker = raw.strip().upper()
     if not TICKER_PATTERN.fullmatch(ticker) or ".." in ticker:

@@ -248,9 +248,13 @@ class YahooProvider:
     def holdings(self, as_of: date | None = None) -> HoldingsFile:
         """The parsed IWM holdings file, today's or (with ``as_of``) that day's.
 
-        Raises ``SourceUnavailableError`` when the download fails and ``DataFormatError``
-        when what came back is not a holdings file.
+        Raises ``SourceUnavailableError`` when the download fails (at once when the network
+        probe gets no answer) and ``DataFormatError`` when what came back is not a holdings file.
         """
+        if not self._probe():
+            raise SourceUnavailableError(
+                f"the network is unreachable (no answer from {self.settings.probe_address})"
+            )
         url = self.settings.holdings_url
         if as_of is not None:
             url += f"{'&' if '?' in url else '?'}asOfDate={as_of:%Y%m%d}"

@@ -129,11 +129,15 @@ def gunicorn_server(
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, timeout)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process.pid)
-        process.wait(timeout=10)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

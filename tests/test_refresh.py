@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from market.provider import SymbolResolution, SymbolResolver
 from market.refresh import RefreshProgress, RefreshSummary, refresh, refresh_command
 from market.store import Store
 from tests.store_fakes import FakeProvider, stored_bars, stored_universe, synthetic_bars
@@ -117,7 +118,7 @@ def test_missing_failed_and_invalid_tickers_are_counted_not_stored(store: Store)
     assert summary.fetched == 1
     assert summary.missing == ("GONE",)
     assert summary.failed["BAD"] == "HTTP 500"
-    assert "not a storable ticker" in summary.failed["../x"]
+    assert "is not a ticker" in summary.failed["../x"]
     assert store.tickers() == ["AAA"]
     line = summary.describe()
     assert "fetched 1" in line and "missing 1 (GONE)" in line and "failed 2" in line
@@ -286,3 +287,74 @@ def test_two_refresh_processes_at_once_leave_a_correct_store(store: Store) -> No
         assert first in (date(2024, 5, 28), YEAR_AGO)
         _assert_complete(store, ticker, first, TODAY)
         pd.testing.assert_series_equal(closes[ticker].dropna(), bars["close"].rename(ticker))
+
+
+def test_a_refresh_gives_up_when_another_one_holds_the_lock(store: Store) -> None:
+    provider = FakeProvider(["AAA"])
+
+    with store.lock():
+        summary = refresh(provider, store, today=TODAY, lock_timeout=0.2)
+
+    assert summary.error is not None
+    assert "another refresh is running" in summary.error
+    assert not summary.useful
+    assert provider.calls == []
+    assert _snapshot(store) == {}
+    assert "another refresh is running" in summary.reason()
+
+
+class _ResolvingProvider(FakeProvider):
+    """A FakeProvider (a SymbolResolver) that knows class shares under their other spelling.
+
+    ``spellings`` maps a universe ticker that comes back missing to the symbol it is found
+    under; that symbol may itself be missing (then the ticker stays unresolved).
+    """
+
+    def __init__(self, members, *, spellings: dict[str, str], **options) -> None:
+        super().__init__(members, **options)
+        self.spellings = dict(spellings)
+        self.resolve_calls: list[tuple[tuple[str, ...], date | None, date | None]] = []
+
+    def resolve_missing(self, missing, start=None, end=None) -> SymbolResolution:
+        self.resolve_calls.append((tuple(missing), start, end))
+        alternates = {t: self.spellings[t] for t in missing if t in self.spellings}
+        result = self.bars(list(alternates.values()), start, end)
+        renamed = {t: alt for t, alt in alternates.items() if alt in result.bars}
+        return SymbolResolution(
+            bars={alt: result.bars[alt] for alt in renamed.values()},
+            renamed=renamed,
+            unresolved=tuple(t for t in missing if t not in renamed),
+        )
+
+
+def test_universe_tickers_found_under_another_spelling_are_stored_under_it(store: Store) -> None:
+    provider = _ResolvingProvider(
+        ["AAA", "MOG-A", "ZZZ-B"],
+        spellings={"MOG-A": "MOGA", "ZZZ-B": "ZZZB"},
+        missing=["MOG-A", "ZZZ-B", "ZZZB", "BENCH"],
+    )
+
+    summary = refresh(provider, store, today=TODAY, history_years=1)
+
+    assert isinstance(provider, SymbolResolver)
+    assert provider.resolve_calls == [(("MOG-A", "ZZZ-B"), YEAR_AGO, TODAY)]
+    assert "MOG-A" not in summary.missing
+    assert sorted(summary.missing) == ["BENCH", "ZZZ-B"]
+    assert summary.fetched == 3
+    assert store.tickers() == ["AAA", "IDX", "MOGA"]
+    _assert_complete(store, "MOGA", YEAR_AGO, TODAY)
+    universe = stored_universe(store)
+    assert sorted(universe["ticker"]) == ["AAA", "MOGA", "ZZZ-B"]
+    moog = universe.set_index("ticker").loc["MOGA"]
+    assert moog["name"] == "MOG-A Inc."
+    assert sorted(store.read_closes().columns) == ["AAA", "IDX", "MOGA"]
+
+
+def test_spellings_are_not_resolved_for_tickers_asked_by_name(store: Store) -> None:
+    provider = _ResolvingProvider(["MOG-A"], spellings={"MOG-A": "MOGA"}, missing=["MOG-A"])
+
+    summary = refresh(provider, store, ["MOG-A"], today=TODAY, history_years=1)
+
+    assert provider.resolve_calls == []
+    assert summary.missing == ("MOG-A",)
+    assert store.tickers() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import types
 from datetime import date
 from pathlib import Path
@@ -443,10 +444,30 @@ def test_an_html_page_instead_of_the_file_is_a_format_error():
 # --- network guards -----------------------------------------------------------------------
 
 
-def test_probe_connects_to_a_listening_socket():
+def _serve_once(server: socket.socket, reply: bytes | None) -> threading.Thread:
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(1024)
+            if reply is not None:
+                connection.sendall(reply)
+            time.sleep(3)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_probe_accepts_a_server_that_answers():
     with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        assert probe("127.0.0.1", port, timeout=2.0) is True
+        _serve_once(server, b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        assert probe("127.0.0.1", server.getsockname()[1], timeout=2.0) is True
+
+
+def test_probe_fails_on_a_server_that_accepts_and_never_answers():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        _serve_once(server, None)
+        assert probe("127.0.0.1", server.getsockname()[1], timeout=1.0) is False
 
 
 def test_probe_fails_on_a_closed_port():

@@ -1,0 +1,132 @@
+"""``python -m bench [--quick]``: every figure, one table on stdout, the same as JSON.
+
+Figures run one after the other (in-process ones first, then those that need a server);
+a figure that cannot be measured (no browser, a crash) gets a row saying why and the others
+still run. Progress goes to stderr. Nothing here fails on timing: the exit status is 0
+unless the run itself broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import (
+    chart_update,
+    control_change,
+    first_paint,
+    memory,
+    movers_rank,
+    read,
+    store,
+    throughput,
+)
+from bench.report import Row, failed_row, render_table, write_json
+from bench.server import ROOT, demo_server
+from settings import Settings
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+USERS = 20
+
+
+def _run(rows: list[Row], figure: str, measure: Callable[[], list[Row]]) -> None:
+    print(f"bench: {figure} ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    try:
+        rows.extend(measure())
+    except Exception as error:  # one broken figure must not hide the others
+        rows.append(failed_row(figure, error))
+    print(f"bench: {figure} done in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def run_all(quick: bool, directory: Path) -> list[Row]:
+    """Every figure's rows, in figure order."""
+    load_seconds = 10.0 if quick else 60.0
+    rows: list[Row] = []
+    _run(
+        rows,
+        chart_update.FIGURE,
+        lambda: chart_update.measure(directory / "chart", 7 if quick else 15),
+    )
+    _run(rows, movers_rank.FIGURE, movers_rank.measure)
+    _run(rows, read.FIGURE, read.measure)
+    _run(rows, store.FIGURE, store.measure)
+    workers = Settings(source="demo").workers
+    with demo_server(workers, directory / "server") as server:
+        services = chart_update.demo_services(directory / "paint")
+        _run(
+            rows,
+            first_paint.FIGURE,
+            lambda: first_paint.measure(server.url, services, 3 if quick else 5),
+        )
+        _run(
+            rows,
+            control_change.FIGURE,
+            lambda: control_change.measure(server.url, 4 if quick else 8),
+        )
+        _run(
+            rows,
+            throughput.FIGURE,
+            lambda: throughput.measure(server.url, USERS, load_seconds, load_seconds / 4),
+        )
+    with demo_server(1, directory / "server-1") as server:
+        _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000))
+    return sorted(rows, key=lambda row: int(row.figure.split()[0]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="10 s of load, fewer repetitions (about 3 minutes)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    meta: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "commit": _git_commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+    }
+    with tempfile.TemporaryDirectory(prefix="r2k-bench-") as directory:
+        rows = run_all(args.quick, Path(directory))
+    meta["seconds"] = round(time.monotonic() - started, 1)
+    print(render_table(rows))
+    print(
+        f"\n{len(rows)} rows in {meta['seconds']:.0f} s on {meta['cpus']} CPUs "
+        f"(load average {meta['load_average_at_start']:.1f} at start); "
+        "ratio = measured / floor, both measured in this run."
+    )
+    write_json(rows, args.output, meta)
+    print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

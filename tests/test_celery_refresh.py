@@ -1,0 +1,193 @@
+"""Background refresh on Celery with a real Redis and a real worker process (no network).
+
+One worker is ``celery -A hosting.celery_app`` on the demo market: the refresh task stores
+demo tickers into the demo store and reports its progress in the result backend. The other
+runs the page's background callback, sent by the web side's CeleryManager through Dash's
+callback endpoint, on a slow fake live source; the test follows its progress as the page
+would. Every process started here is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import Celery
+from dash import CeleryManager
+
+from app import create_app
+from components import ids
+from hosting.background import background_manager
+from hosting.celery_app import (
+    DAILY_REFRESH_HOUR_UTC,
+    DAILY_REFRESH_MINUTE_UTC,
+    PROGRESS_STATE,
+    REFRESH_TASK,
+    create_celery,
+)
+from market.demo import DEMO_BENCHMARK, DEMO_INDEX, DemoProvider
+from market.sources import store_for
+from settings import Settings
+from tests.refresh_fakes import MEMBERS, PRESTORED, SOURCE_LABEL, fake_services
+from tests.servers import ROOT, redis_server
+from tests.store_fakes import stored_bars
+
+pytestmark = pytest.mark.slow
+
+REFRESH_OUTPUT = f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children.."
+DASH_CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.S)
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+@contextmanager
+def celery_worker(app: str, env: Mapping[str, str], log: Path) -> Iterator[Celery]:
+    """``python -m celery -A app worker`` (solo pool) until it answers a ping; then stopped."""
+    settings = Settings(**{"redis_url": env["R2K_REDIS_URL"], "cache_dir": env["R2K_CACHE_DIR"]})
+    client = create_celery(settings)
+    name = f"r2k-test-{uuid.uuid4().hex[:8]}@localhost"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=solo", "-n", name,
+             "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 40
+            while not client.control.ping(destination=[name], timeout=0.5):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
+            yield client
+        finally:
+            _stop(process)
+            client.close()
+
+
+def test_celery_needs_redis_and_schedules_a_weekday_refresh():
+    with pytest.raises(ValueError, match="R2K_REDIS_URL"):
+        create_celery(Settings())
+    celery = create_celery(Settings(redis_url="redis://127.0.0.1:1/0"))
+    entry = celery.conf.beat_schedule["daily-refresh"]
+    assert entry["task"] == REFRESH_TASK
+    schedule = entry["schedule"]
+    assert schedule.hour == {DAILY_REFRESH_HOUR_UTC}
+    assert schedule.minute == {DAILY_REFRESH_MINUTE_UTC}
+    assert schedule.day_of_week == {1, 2, 3, 4, 5}
+    assert REFRESH_TASK in celery.tasks
+
+
+def _worker_env(redis_url: str, cache: Path, **extra: str) -> dict[str, str]:
+    return {"R2K_REDIS_URL": redis_url, "R2K_CACHE_DIR": str(cache), **extra}
+
+
+def test_refresh_task_runs_on_the_worker_and_reports_progress(tmp_path):
+    cache = tmp_path / "cache"
+    tickers = [DEMO_INDEX, DEMO_BENCHMARK, *DemoProvider().universe()["ticker"][:40]]
+    with redis_server(tmp_path) as redis_url:
+        assert isinstance(background_manager(Settings(redis_url=redis_url)), CeleryManager)
+        env = _worker_env(redis_url, cache, R2K_SOURCE="demo", R2K_BATCH_SIZE="1")
+        with celery_worker("hosting.celery_app", env, tmp_path / "worker.log") as client:
+            registered = client.control.inspect(timeout=2).registered() or {}
+            names = [task for tasks in registered.values() for task in tasks]
+            assert REFRESH_TASK in names
+            assert any(n.startswith("background_callback_") for n in names), names
+
+            result = client.send_task(REFRESH_TASK, kwargs={"source": "demo", "tickers": tickers})
+            seen: list[dict[str, Any]] = []
+            deadline = time.monotonic() + 30
+            while not result.ready() and time.monotonic() < deadline:
+                if result.state == PROGRESS_STATE and result.info not in seen:
+                    seen.append(result.info)
+                time.sleep(0.01)
+            summary = result.get(timeout=5)
+
+    assert summary["fetched"] == len(tickers)
+    assert summary["error"] is None and summary["failed"] == {}
+    assert summary["source"] == "Simulated demo market"
+    assert summary["summary"].startswith(f"fetched {len(tickers)}, already fresh 0")
+    assert seen, "no progress was reported"
+    assert all(step["total"] == len(tickers) and step["failures"] == 0 for step in seen)
+    assert any(0 < step["done"] < len(tickers) for step in seen), seen
+    demo_store = store_for(Settings(cache_dir=cache), "demo")
+    assert demo_store.tickers() == sorted(tickers)
+    assert (
+        stored_bars(demo_store, DEMO_INDEX).index[-1]
+        == DemoProvider().bars([DEMO_INDEX]).bars[DEMO_INDEX].index[-1]
+    )
+
+
+def _dash_post(client, end_id: str, payload: dict[str, Any], **handles: str) -> dict[str, Any]:
+    query = "&".join(f"{k}={v}" for k, v in {"endId": end_id, **handles}.items())
+    response = client.post(f"/_dash-update-component?{query}", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()
+
+
+def test_page_refresh_runs_through_celery_manager_on_a_worker(tmp_path):
+    cache = tmp_path / "cache"
+    with redis_server(tmp_path) as redis_url:
+        settings = Settings(redis_url=redis_url, cache_dir=cache, batch_size=4)
+        services = fake_services(settings, delay=0.0)
+        app = create_app(settings, services)
+        env = _worker_env(redis_url, cache, R2K_BATCH_SIZE="4")
+        with celery_worker("tests.refresh_fakes", env, tmp_path / "worker.log"):
+            web = app.server.test_client()
+            page = web.get("/").get_data(as_text=True)
+            config = DASH_CONFIG.search(page)
+            assert config is not None
+            end_id = json.loads(config.group(1))["end_id"]
+            payload = {
+                "output": REFRESH_OUTPUT,
+                "outputs": [
+                    {"id": ids.REFRESH_STATUS, "property": "children"},
+                    {"id": ids.SOURCE_BADGE, "property": "children"},
+                ],
+                "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
+                "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
+                "state": [],
+            }
+            started = _dash_post(web, end_id, payload)
+            handles = {"cacheKey": started["cacheKey"], "job": started["job"]}
+            progress: list[str] = []
+            answer: dict[str, Any] = {}
+            deadline = time.monotonic() + 30
+            while "response" not in answer and time.monotonic() < deadline:
+                time.sleep(0.1)
+                answer = _dash_post(web, end_id, payload, **handles)
+                text = answer.get("progress", {}).get(f"{ids.REFRESH_PROGRESS_TEXT}.children")
+                if text and text not in progress:
+                    progress.append(text)
+
+    assert "response" in answer, f"no result; progress seen: {progress}"
+    status = answer["response"][ids.REFRESH_STATUS]["children"]
+    total = len(MEMBERS) + 2
+    fetched = total - len(PRESTORED)
+    assert status.startswith(f"Refreshed: fetched {fetched}, already fresh {len(PRESTORED)}")
+    badge = answer["response"][ids.SOURCE_BADGE]["children"]
+    assert badge.startswith(f"{SOURCE_LABEL} · updated")
+    counts = [t for t in progress if " of " in t]
+    assert any(not t.startswith(("0 of", f"{total} of")) for t in counts), progress
+    assert progress[-1] == f"{total} of {total} tickers, 0 failures"
+    assert len(stored_bars(services.market.source.store, "M17")) > 100
