@@ -24,7 +24,6 @@ import pytest
 import talib
 
 import cli
-
 import market.sources
 from analysis.weekly import weekly_bars
 from market.demo import DEMO_BENCHMARK, DEMO_INDEX, DemoProvider
