@@ -5,6 +5,7 @@ Command-line flags of ``r2k`` override these by constructing ``Settings(**overri
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import platformdirs
@@ -86,6 +87,10 @@ class Settings(BaseSettings):
     )
     refresh_min_interval: float = Field(
         default=300.0, ge=0, description="Seconds before the page may start another refresh."
+    )
+    refresh_at: time = Field(
+        default=time(22, 30),
+        description="UTC time (HH:MM) of the scheduled refresh, Monday to Friday (Celery beat).",
     )
     cache_timeout: int = Field(
         default=3600, ge=0, description="Seconds a computed result stays in the shared cache."

@@ -28,9 +28,6 @@ from settings import Settings
 
 REFRESH_TASK = "r2k.refresh"
 """The name of the task that refreshes a source's store (what the schedule runs)."""
-DAILY_REFRESH_HOUR_UTC = 22
-DAILY_REFRESH_MINUTE_UTC = 30
-"""When the scheduled refresh runs, Monday to Friday: after US closes are published."""
 TASK_LOCK_WAIT_SECONDS = 5.0
 """A scheduled refresh gives up this soon when another refresh holds the store."""
 PROGRESS_STATE = "PROGRESS"
@@ -50,8 +47,8 @@ def create_celery(settings: Settings) -> Celery:
             "daily-refresh": {
                 "task": REFRESH_TASK,
                 "schedule": crontab(
-                    hour=DAILY_REFRESH_HOUR_UTC,
-                    minute=DAILY_REFRESH_MINUTE_UTC,
+                    hour=settings.refresh_at.hour,
+                    minute=settings.refresh_at.minute,
                     day_of_week="mon-fri",
                 ),
             }

@@ -30,8 +30,6 @@ from app import create_app
 from components import ids
 from hosting.background import background_manager
 from hosting.celery_app import (
-    DAILY_REFRESH_HOUR_UTC,
-    DAILY_REFRESH_MINUTE_UTC,
     PROGRESS_STATE,
     REFRESH_TASK,
     create_celery,
@@ -88,12 +86,12 @@ def celery_worker(app: str, env: Mapping[str, str], log: Path) -> Iterator[Celer
 def test_celery_needs_redis_and_schedules_a_weekday_refresh():
     with pytest.raises(ValueError, match="R2K_REDIS_URL"):
         create_celery(Settings())
-    celery = create_celery(Settings(redis_url="redis://127.0.0.1:1/0"))
+    celery = create_celery(Settings(redis_url="redis://127.0.0.1:1/0", refresh_at="21:05"))
     entry = celery.conf.beat_schedule["daily-refresh"]
     assert entry["task"] == REFRESH_TASK
     schedule = entry["schedule"]
-    assert schedule.hour == {DAILY_REFRESH_HOUR_UTC}
-    assert schedule.minute == {DAILY_REFRESH_MINUTE_UTC}
+    assert schedule.hour == {21}
+    assert schedule.minute == {5}
     assert schedule.day_of_week == {1, 2, 3, 4, 5}
     assert REFRESH_TASK in celery.tasks
 
