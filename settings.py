@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     )
     request_timeout: float = Field(default=10.0, gt=0, description="Seconds per HTTP request.")
     fetch_deadline: float = Field(
-        default=120.0, gt=0, description="Seconds a whole batch download may take."
+        default=60.0,
+        gt=0,
+        description="Seconds a whole batch download may take (below gunicorn's worker timeout).",
     )
     max_retries: int = Field(default=4, ge=0, le=10)
     probe_timeout: float = Field(

@@ -23,7 +23,7 @@ import pandas_ta as ta
 
 from analysis.read import technical_read
 from bench.report import Row
-from bench.timing import paired
+from bench.timing import CPU, paired
 from market.demo import DemoProvider
 
 FIGURE = "5 Read"
@@ -96,7 +96,7 @@ def measure(repeat: int = 30) -> list[Row]:
     daily = ten_years()
     technical_read(TICKER, daily)
     ours_s, floor_s = paired(
-        lambda: technical_read(TICKER, daily), lambda: floor_read(daily), repeat, warmup=3
+        lambda: technical_read(TICKER, daily), lambda: floor_read(daily), repeat, 3, CPU
     )
     cold = cold_call("first-call")
     warmed = cold_call("warm-up")
@@ -108,7 +108,7 @@ def measure(repeat: int = 30) -> list[Row]:
             "ms",
             floor_s * 1e3,
             goal_value=30.0,
-            note=f"{len(daily):,} daily bars; median of {repeat}",
+            note=f"{len(daily):,} daily bars; CPU time, median of {repeat}",
         ),
         Row(
             FIGURE,

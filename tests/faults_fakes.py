@@ -76,24 +76,27 @@ def gated(gate: Path, delay: float = 0.0) -> Callable[..., pd.DataFrame]:
 
 
 def hanging(address: tuple[str, int], calls: list[list[str]]) -> Callable[..., pd.DataFrame]:
-    """A ``yf.download`` that sends a request to ``address`` and waits for an answer."""
+    """A ``yf.download`` that sends a request to ``address`` and waits for the whole answer."""
 
     def download(tickers: Sequence[str], **_options: Any) -> pd.DataFrame:
         calls.append(list(tickers))
         with socket.create_connection(address) as connection:
             connection.sendall(b"GET /v8/finance/chart/IWM HTTP/1.1\r\nHost: yahoo\r\n\r\n")
-            connection.recv(1)
+            while connection.recv(1024):
+                pass
         return download_frame(dict.fromkeys(tickers))
 
     return download
 
 
 @contextmanager
-def silent_server() -> Iterator[tuple[str, int]]:
+def silent_server(greeting: bytes | None = None) -> Iterator[tuple[str, int]]:
     """A loopback TCP server that accepts connections and never answers them.
 
-    Yields its address; on exit it closes every connection (which releases whoever is
-    still waiting for an answer) and the listening socket.
+    With ``greeting``, it sends those bytes on each connection first (so the network
+    probe sees a live peer) and then says nothing more. Yields its address; on exit it
+    closes every connection (which releases whoever is still waiting for an answer) and
+    the listening socket.
     """
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
@@ -107,6 +110,8 @@ def silent_server() -> Iterator[tuple[str, int]]:
             except TimeoutError:
                 continue
             accepted.append(connection)
+            if greeting is not None:
+                connection.sendall(greeting)
 
     thread = threading.Thread(target=accept, name="silent server", daemon=True)
     thread.start()

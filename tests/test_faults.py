@@ -159,11 +159,30 @@ def test_unreachable_yahoo_at_start_serves_the_stored_copy_with_a_banner(tmp_pat
 # Hanging
 
 
-def test_a_hanging_yahoo_fails_the_fetch_at_the_deadline_and_the_page_says_so(
+def test_a_network_that_accepts_and_never_answers_fails_the_probe_in_seconds(
     tmp_path: Path,
 ) -> None:
     calls: list[list[str]] = []
     with silent_server() as (host, port):
+        settings = yahoo_settings(tmp_path, probe_address=f"{host}:{port}", probe_timeout=1.0)
+        stored = _store_stale_copy(_store(settings), "AAA")
+        services = _services(settings, hanging((host, port), calls))
+
+        fresh = _in_time(lambda: chart_view(services, ViewState(ticker="NEW")))
+        old = _in_time(lambda: chart_view(services, ViewState(ticker="AAA", interval="1d")))
+
+    assert calls == [], "no download is tried once the probe got no answer"
+    assert "unreachable" in fresh.message and fresh.read is None
+    assert _candles(old)[-1] == OLD_SESSION
+    assert "unreachable" in old.message and "2025-05-23" in old.message
+    pd.testing.assert_frame_equal(stored_bars(_store(settings), "AAA"), stored)
+
+
+def test_a_hanging_yahoo_fails_the_fetch_at_the_deadline_and_the_page_says_so(
+    tmp_path: Path,
+) -> None:
+    calls: list[list[str]] = []
+    with silent_server(greeting=b"\x15\x03\x01\x00\x02\x02\x28") as (host, port):
         settings = yahoo_settings(
             tmp_path, probe_address=f"{host}:{port}", fetch_deadline=1.0, probe_timeout=1.0
         )
