@@ -21,8 +21,8 @@ def refresh_hint(source: ResolvedSource) -> str:
 def create_refresh_control(source: ResolvedSource) -> html.Div:
     """Button, progress bar (hidden until a refresh runs) and status text.
 
-    A disabled button shows no tooltip of its own, so the hint sits on a wrapping span and,
-    for sources that cannot be refreshed, in the status line too. The progress row is shown
+    A disabled button shows no tooltip of its own, so the hint sits on a wrapping span
+    (the page's banner already says when data is simulated). The progress row is shown
     by its outer ``style`` (Bootstrap's ``d-flex`` is ``!important``, so it sits inside).
     """
     refreshable = source.mode != DIRECT
@@ -59,7 +59,7 @@ def create_refresh_control(source: ResolvedSource) -> html.Div:
                 style=HIDDEN,
             ),
             html.Span(
-                "" if refreshable else hint,
+                "",
                 id=ids.REFRESH_STATUS,
                 className="small text-body-secondary",
                 role="status",
