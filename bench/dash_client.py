@@ -23,6 +23,8 @@ PropId = tuple[str, str]
 """(component id, property)."""
 
 UPDATE_PATH = "/_dash-update-component"
+MAX_CALLBACKS_PER_EVENT = 100
+"""More callback requests than this for one event means a loop, not a page."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,10 @@ class DashPage:
         """The page's current value of a property (None when never set)."""
         return self.props.get((component, prop))
 
+    def has(self, component: str) -> bool:
+        """Whether the page's layout holds a component with this id."""
+        return (component, "id") in self.props
+
     def _listeners(self, prop: PropId, source: int | None = None) -> list[int]:
         return [
             index
@@ -163,6 +169,8 @@ class DashPage:
     def _run(self, pending: dict[int, set[PropId]]) -> list[Exchange]:
         exchanges: list[Exchange] = []
         while pending:
+            if len(exchanges) > MAX_CALLBACKS_PER_EVENT:
+                raise RuntimeError(f"callbacks kept firing: {[e.kind for e in exchanges[-5:]]}")
             ready = [index for index in pending if not self._waits(index, pending)] or list(pending)
             for index in ready:
                 changed = pending.pop(index)

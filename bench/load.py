@@ -88,8 +88,8 @@ def next_action(page: DashPage, rng: random.Random) -> tuple[str, dict[PropId, A
     rows = _rows(page)
     choices = {
         "row-click": bool(rows),
-        "ticker-typed": bool(rows) and ("ticker-input", "value") in page.props,
-        "index": ("index-button", "n_clicks") in page.props or bool(page.props),
+        "ticker-typed": bool(rows) and page.has("ticker-input"),
+        "index": page.has("index-button"),
         "period": bool(_options(page, "period-select")),
         "range": bool(_options(page, "range-select")),
         "reload": True,
@@ -183,7 +183,7 @@ def summary(result: LoadResult) -> str:
     kinds = Counter(e.kind for e in result.exchanges)
     for kind, count in kinds.most_common():
         lines.append(
-            f"  {kind:<16} {count:>6}  p50 {result.latency_ms(0.5, kind):7.1f}  "
+            f"  {kind:<26} {count:>6}  p50 {result.latency_ms(0.5, kind):7.1f}  "
             f"p95 {result.latency_ms(0.95, kind):7.1f}"
         )
     lines.append(f"errors: {len(errors)}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, no_update
+from dash import Dash, Input, Output, State, no_update
 
 from analysis.channel import regression_channel
 from analysis.indicators import bbands, ema, macd, rsi, sma
@@ -18,7 +19,7 @@ from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
 from components.chart_panel import create_read_content
-from components.view_state import ViewState, parse_query
+from components.view_state import OVERLAYS, ViewState, parse_query
 from hosting.cache import data_version, result_key
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
@@ -52,7 +53,11 @@ def display_start(index: pd.DatetimeIndex, range_: str) -> pd.Timestamp | None:
 
 
 def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -> ChartInput:
-    """Indicators on all bars (so warm-up is right), then cut to the range shown."""
+    """Indicators on all bars (so warm-up is right), then cut to the range shown.
+
+    Every overlay is drawn, those not asked for hidden, so the browser can toggle them
+    without a new figure; panels are drawn only when asked for.
+    """
     close = bars["close"]
     shown = set(state.indicators)
     start = display_start(pd.DatetimeIndex(bars.index), state.range)
@@ -62,12 +67,12 @@ def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -
 
     averages = {
         label: cut(function(close, length))
-        for key, (label, length, function) in AVERAGES.items()
-        if key in shown and len(close) >= length
+        for label, length, function in AVERAGES.values()
+        if len(close) >= length
     }
     channel = None
     lookback = state.channel * BARS_PER_WEEK[state.interval]
-    if "channel" in shown and len(close) >= MIN_CHANNEL_BARS:
+    if len(close) >= MIN_CHANNEL_BARS:
         fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
@@ -79,11 +84,13 @@ def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -
         bars=cut(bars),
         title=title,
         averages=averages,
-        bollinger=cut(bbands(close)) if "bb" in shown else None,
+        bollinger=cut(bbands(close)),
         channel=channel,
         macd=cut(macd(close)) if "macd" in shown else None,
         rsi=cut(rsi(close)) if "rsi" in shown else None,
         volume="volume" in shown,
+        overlay_keys={label: key for key, (label, _, _) in AVERAGES.items()},
+        hidden=frozenset(OVERLAYS) - shown,
     )
 
 
@@ -179,6 +186,31 @@ def read_content(read: TechnicalRead | None, message: str) -> list[Any]:
     return create_read_content(read_figures(read), [read.summary])
 
 
+SHOW_OVERLAYS_JS = """
+function (overlays, figure) {
+    if (!figure || !figure.data || !overlays) {
+        return window.dash_clientside.no_update;
+    }
+    const shown = new Set(overlays);
+    const data = figure.data.map(function (trace) {
+        const key = trace.meta && trace.meta.overlay;
+        return key ? Object.assign({}, trace, {visible: shown.has(key)}) : trace;
+    });
+    const shapes = (figure.layout.shapes || []).map(function (shape) {
+        const name = shape.name || "";
+        return name.startsWith("overlay:")
+            ? Object.assign({}, shape, {visible: shown.has(name.slice(8))})
+            : shape;
+    });
+    return Object.assign({}, figure, {
+        data: data,
+        layout: Object.assign({}, figure.layout, {shapes: shapes}),
+    });
+}
+"""
+"""Shows the chosen overlays (drawn by the server, hidden or not) with no server round trip."""
+
+
 def register(app: Dash, services: Services) -> None:
     """Attach the chart callbacks to ``app``.
 
@@ -196,9 +228,13 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.READ_PANEL, "children"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        State(ids.VIEW_STORE, "data"),
     )
-    def _update_chart(query: str | None, dark: bool) -> tuple[dict[str, Any], str, list[Any]]:
-        state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+    def _update_chart(
+        query: str | None, dark: bool, latest: str | None
+    ) -> tuple[dict[str, Any], str, list[Any]]:
+        # CHART_VIEW only says when to redraw; the overlays shown come from the latest view.
+        state = parse_query(latest or query or "", services.default_ticker, _today())
 
         def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
             view = chart_view(services, state, bool(dark))
@@ -221,9 +257,21 @@ def register(app: Dash, services: Services) -> None:
         shown, hidden = {"height": "720px"}, {"display": "none"}
         if tab != "compare":
             return no_update, shown, hidden
-        state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+        state = parse_query(query or "", services.default_ticker, _today())
         figure = services.cache.get_or_compute(
             _result_key("compare", state, dark),
             lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
         )
         return figure, hidden, {"height": "720px"}
+
+    app.clientside_callback(
+        SHOW_OVERLAYS_JS,
+        Output(ids.PRICE_CHART, "figure", allow_duplicate=True),
+        Input(ids.OVERLAY_VIEW, "data"),
+        State(ids.PRICE_CHART, "figure"),
+        prevent_initial_call=True,
+    )
+
+
+def _today() -> date:
+    return pd.Timestamp.today().date()

@@ -63,7 +63,7 @@ CHART_FIELDS = (
     "ticker",
     "interval",
     "range",
-    "indicators",
+    "panels",
     "channel",
     "channel_end",
     "as_of",
@@ -226,6 +226,17 @@ def next_view(
     return update
 
 
+def changed_values(new: list[Any], shown: list[Any]) -> list[Any]:
+    """``new`` with ``no_update`` where the control already shows that value.
+
+    Setting a control to the value it has would still fire everything that listens to it
+    (the date pickers echo their value back), costing a second round of callbacks.
+    """
+    return [
+        no_update if value == current else value for value, current in zip(new, shown, strict=True)
+    ]
+
+
 def _notice(update: ViewUpdate, trigger: str | None) -> list[Any]:
     """The note of what was ignored: replaced on each URL, kept until the next problem."""
     if not update.problems and trigger not in (None, ids.URL):
@@ -241,6 +252,7 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.VIEW_STORE, "data"),
         Output(ids.CHART_VIEW, "data"),
         Output(ids.MOVERS_VIEW, "data"),
+        Output(ids.OVERLAY_VIEW, "data"),
         Output(ids.IGNORED_PARAMS, "children"),
         Output(ids.IGNORED_PARAMS, "is_open"),
         *[Output(component, prop) for component, prop in CONTROLS],
@@ -275,11 +287,13 @@ def register(app: Dash, services: Services) -> None:
             if previous_query is None
             else parse_query(previous_query, services.default_ticker, today)
         )
+        overlays_changed = differs(previous, update.state, ("overlays",))
         return [
-            query,
-            query,
+            query if query != search else no_update,
+            query if query != previous_query else no_update,
             query if differs(previous, update.state, CHART_FIELDS) else no_update,
             query if differs(previous, update.state, MOVERS_FIELDS) else no_update,
+            list(update.state.overlays) if overlays_changed else no_update,
             *_notice(update, ctx.triggered_id),
-            *control_values(update.state),
+            *changed_values(control_values(update.state), values),
         ]

@@ -53,6 +53,15 @@ class ChartInput:
     """Columns ``macd``, ``signal``, ``hist``."""
     rsi: pd.Series | None = None
     volume: bool = True
+    overlay_keys: dict[str, str] = field(default_factory=dict)
+    """The overlay key of each average's label (``SMA 50`` -> ``sma50``); default: the label."""
+    hidden: frozenset[str] = frozenset()
+    """Overlays drawn but hidden (by key: ``sma50``, ``bb``, ``channel``), so that the
+    browser can show them without asking the server for a new figure."""
+
+    def overlay_trace_style(self, key: str) -> dict[str, object]:
+        """What marks a trace as overlay ``key``, and whether it starts visible."""
+        return {"meta": {"overlay": key}, "visible": key not in self.hidden}
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
         col=1,
     )
     if data.channel is not None:
-        _add_channel(figure, data.channel)
+        _add_channel(figure, data.channel, data.overlay_trace_style("channel"))
     if data.bollinger is not None:
         for column, dash in (("upper", "dot"), ("middle", "dash"), ("lower", "dot")):
             figure.add_trace(
@@ -145,6 +154,7 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
                     legendgroup="bollinger",
                     showlegend=column == "middle",
                     line={"width": 1, "dash": dash, "color": "#8e7cc3"},
+                    **data.overlay_trace_style("bb"),
                 ),
                 row=1,
                 col=1,
@@ -156,6 +166,7 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
                 y=series,
                 name=label,
                 line={"width": 1.6, "color": AVERAGE_COLORS[position % len(AVERAGE_COLORS)]},
+                **data.overlay_trace_style(data.overlay_keys.get(label, label)),
             ),
             row=1,
             col=1,
@@ -174,7 +185,7 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
         )
 
 
-def _add_channel(figure: go.Figure, channel: ChannelLines) -> None:
+def _add_channel(figure: go.Figure, channel: ChannelLines, overlay: dict[str, object]) -> None:
     lines = channel.lines
     for column, dash in (("upper", "solid"), ("middle", "dash"), ("lower", "solid")):
         figure.add_trace(
@@ -186,6 +197,7 @@ def _add_channel(figure: go.Figure, channel: ChannelLines) -> None:
                 showlegend=column == "middle",
                 line={"width": 1.4, "dash": dash, "color": CHANNEL_COLOR},
                 hoverinfo="skip" if column == "middle" else None,
+                **overlay,
             ),
             row=1,
             col=1,
@@ -196,6 +208,8 @@ def _add_channel(figure: go.Figure, channel: ChannelLines) -> None:
         fillcolor=CHANNEL_COLOR,
         opacity=0.06,
         line_width=0,
+        name="overlay:channel",
+        visible=overlay["visible"],
         row=1,
         col=1,
     )

@@ -5,6 +5,7 @@ URL = "url"
 VIEW_STORE = "view-store"
 CHART_VIEW = "chart-view"
 MOVERS_VIEW = "movers-view"
+OVERLAY_VIEW = "overlay-view"
 THEME_STORE = "theme-store"
 IGNORED_PARAMS = "ignored-params"
 

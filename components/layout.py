@@ -26,6 +26,7 @@ def create_layout(services: Services, today: date | None = None) -> dbc.Containe
             dcc.Store(id=ids.VIEW_STORE),
             dcc.Store(id=ids.CHART_VIEW),
             dcc.Store(id=ids.MOVERS_VIEW),
+            dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
             create_header(market.source, market.updated_at()),
             create_source_banner(market.source),

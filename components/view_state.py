@@ -18,7 +18,11 @@ from market.universe import GICS_SECTORS
 
 INTERVALS = ("1wk", "1d")
 RANGES = ("1y", "2y", "5y", "10y", "max")
-INDICATORS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel", "volume", "macd", "rsi")
+OVERLAYS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel")
+"""Drawn over price: shown or hidden in the browser, without asking the server."""
+PANELS = ("volume", "macd", "rsi")
+"""Drawn below price: each changes the chart's grid, so the server redraws it."""
+INDICATORS = OVERLAYS + PANELS
 DEFAULT_INDICATORS = ("sma50", "channel", "volume", "macd", "rsi")
 PERIODS = ("1w", "1m", "3m", "ytd", "1y")
 SCALES = ("linear", "log")
@@ -46,6 +50,16 @@ class ViewState:
     scale: str = "linear"
     ignored: tuple[str, ...] = field(default=(), compare=False)
     """Query parameters that were not understood (names only, cut short)."""
+
+    @property
+    def overlays(self) -> tuple[str, ...]:
+        """The indicators shown over price."""
+        return tuple(name for name in self.indicators if name in OVERLAYS)
+
+    @property
+    def panels(self) -> tuple[str, ...]:
+        """The indicator panels shown below price."""
+        return tuple(name for name in self.indicators if name in PANELS)
 
 
 def parse_query(query: object, default_ticker: str, today: date) -> ViewState:

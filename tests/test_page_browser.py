@@ -210,3 +210,39 @@ def test_unknown_ticker_shows_a_message_and_the_tables_still_work(
     _click_row(dash_duo, "movers-grid", top)
     _wait(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
     assert dash_duo.find_element("#chart-message").text == ""
+
+
+def _trace_visible(dash_duo, name):
+    return dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#price-chart .js-plotly-plot');"
+        "const t = gd && gd.data.find(t => t.name === arguments[0]);"
+        "return t ? t.visible !== false : null;",
+        name,
+    )
+
+
+def test_toggling_an_overlay_redraws_in_the_browser_without_the_server(
+    dash_duo, demo_app, monkeypatch
+):
+    import callbacks.chart
+
+    calls = []
+    real_chart_view = callbacks.chart.chart_view
+    monkeypatch.setattr(
+        callbacks.chart, "chart_view", lambda *a, **k: calls.append(a) or real_chart_view(*a, **k)
+    )
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    assert _trace_visible(dash_duo, "SMA 50") is True
+    assert _trace_visible(dash_duo, "SMA 200") is False
+    drawn = len(calls)
+    _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='sma50']"))
+    _wait(lambda: _trace_visible(dash_duo, "SMA 50") is False, message="SMA 50 hidden")
+    _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='sma200']"))
+    _wait(lambda: _trace_visible(dash_duo, "SMA 200") is True, message="SMA 200 shown")
+    _wait(lambda: "sma200" in _query(dash_duo)["ind"][0], message="the URL updated")
+    assert "sma50" not in _query(dash_duo)["ind"][0]
+    assert len(calls) == drawn, "an overlay toggle must not redraw the chart on the server"
+    _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='macd']"))
+    _wait(lambda: len(calls) > drawn, message="a panel change redraws on the server")
+    assert _trace_visible(dash_duo, "SMA 200") is True

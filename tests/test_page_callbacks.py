@@ -140,11 +140,14 @@ def test_range_cuts_the_bars_shown_but_indicators_use_all_data(services, index):
     assert len(_candles(everything.figure)) > 5 * 52
 
 
-def test_chosen_indicators_decide_the_panels(services, index):
-    view = chart_view(services, ViewState(ticker=index, indicators=("rsi",)))
-    names = {trace.name for trace in view.figure.data}
-    assert names == {"Weekly", "RSI 14"}
-    assert not [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+def test_chosen_indicators_decide_the_panels_and_the_overlays_shown(services, index):
+    view = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")))
+    visible = {trace.name for trace in view.figure.data if trace.visible is not False}
+    assert visible == {"Weekly", "RSI 14", "SMA 200"}
+    hidden = {trace.meta["overlay"] for trace in view.figure.data if trace.visible is False}
+    assert hidden == {"sma20", "sma50", "ema20", "bb", "channel"}
+    (fit_window,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+    assert fit_window.visible is False and fit_window.name == "overlay:channel"
 
 
 def test_log_scale_and_dark_theme_reach_the_figure(services, index):
