@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -81,9 +82,18 @@ def floor_closes(store: Store) -> pd.DataFrame:
     return pq.read_table(store.closes_path).to_pandas()
 
 
+def floor_demo(shape: tuple[int, int]) -> pd.DataFrame:
+    """The least a simulated market of this shape costs: one random walk per column."""
+    steps = np.random.default_rng(0).standard_normal(shape) * 0.01
+    return pd.DataFrame(100.0 * np.exp(np.cumsum(steps, axis=0)))
+
+
 def measure(repeat: int = 5) -> list[Row]:
-    """Read the closes of a refreshed demo store; then refresh one session more, timed."""
+    """Build the demo market; read the closes of a refreshed demo store; refresh one more day."""
+    build_s = seconds(lambda: DemoProvider().closes())
     market = DemoProvider()
+    demo_shape = market.closes().shape
+    demo_floor_s = seconds(lambda: floor_demo(demo_shape))
     with tempfile.TemporaryDirectory(prefix="r2k-bench-store-") as directory:
         store = Store(Path(directory) / "demo")
         setup = seconds(lambda: refresh(market, store, today=DEMO_END))
@@ -101,6 +111,15 @@ def measure(repeat: int = 5) -> list[Row]:
     assert summary is not None
     batches = math.ceil(summary.fetched / CHUNK_SIZE)
     return [
+        Row(
+            FIGURE,
+            "build the demo market",
+            build_s * 1e3,
+            "ms",
+            demo_floor_s * 1e3,
+            note=f"{demo_shape[1]:,} constituents x {demo_shape[0]:,} days, OHLCV, deterministic; "
+            "floor: one random walk of that shape",
+        ),
         Row(
             FIGURE,
             "read all closes",
