@@ -26,11 +26,12 @@ from market.data import UnknownTickerError
 
 RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
 AVERAGES = {
-    "sma20": ("SMA 20", 20, sma),
     "sma50": ("SMA 50", 50, sma),
+    "sma20": ("SMA 20", 20, sma),
     "sma200": ("SMA 200", 200, sma),
     "ema20": ("EMA 20", 20, ema),
 }
+"""Moving averages by overlay key; the order fixes each one's colour (SMA 50 first)."""
 BARS_PER_WEEK = {"1wk": 1, "1d": 5}
 MIN_CHANNEL_BARS = 3
 
