@@ -30,6 +30,7 @@ from market.refresh import RefreshProgress
 from market.sources import DIRECT, ResolvedSource
 from market.store import Store
 from settings import Settings
+from tests.browser import wait_until
 from tests.refresh_fakes import PRESTORED, fake_services, live_source
 from tests.store_fakes import stored_bars
 
@@ -133,19 +134,6 @@ def test_background_work_runs_on_diskcache_without_redis(tmp_path):
 # The button, in a browser
 
 
-def _wait(condition, timeout=20.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except Exception:  # the DOM is re-rendered under us: try again
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
 def _text(dash_duo, selector) -> str:
     return dash_duo.find_element(selector).text
 
@@ -160,11 +148,11 @@ def test_refresh_button_shows_progress_while_the_page_stays_usable(
 ):
     services = _services(tmp_path / "cache", delay=0.8)
     dash_duo.start_server(create_app(services.settings, services))
-    _wait(lambda: "IDX" in _text(dash_duo, CHART_TITLE), message="the index chart")
+    wait_until(lambda: "IDX" in _text(dash_duo, CHART_TITLE), message="the index chart")
     badge_before = _text(dash_duo, f"#{ids.SOURCE_BADGE}")
 
     dash_duo.find_element(f"#{ids.REFRESH_BUTTON}").click()
-    _wait(
+    wait_until(
         lambda: dash_duo.find_element(f"#{ids.REFRESH_BUTTON}").get_attribute("disabled"),
         message="the button disabled while the refresh runs",
     )
@@ -191,7 +179,7 @@ def test_refresh_button_shows_progress_while_the_page_stays_usable(
     midway = [t for t in seen if t.endswith("tickers, 0 failures") and not t.startswith("0 of")]
     assert any(not t.startswith("22 of") for t in midway), f"no progress seen midway: {seen}"
     assert chart_changed_while_running, "the chart did not follow the ticker during the refresh"
-    _wait(
+    wait_until(
         lambda: not dash_duo.find_element(f"#{ids.REFRESH_PROGRESS_ROW}").is_displayed(),
         timeout=5,
         message="the progress bar hidden again",
@@ -203,7 +191,7 @@ def test_refresh_button_shows_progress_while_the_page_stays_usable(
     assert len(stored_bars(services.market.source.store, "M17")) > 100
 
     dash_duo.find_element(f"#{ids.REFRESH_BUTTON}").click()
-    _wait(
+    wait_until(
         lambda: _status(dash_duo).startswith("A refresh was started less than 5 minutes ago"),
         message="the second click refused",
     )
@@ -215,10 +203,10 @@ def test_refresh_button_shows_progress_while_the_page_stays_usable(
 def test_refresh_while_another_holds_the_store_says_so(dash_duo, tmp_path):
     services = _services(tmp_path / "cache", delay=0.0)
     dash_duo.start_server(create_app(services.settings, services))
-    _wait(lambda: "IDX" in _text(dash_duo, CHART_TITLE), message="the index chart")
+    wait_until(lambda: "IDX" in _text(dash_duo, CHART_TITLE), message="the index chart")
     with services.market.source.store.lock():
         dash_duo.find_element(f"#{ids.REFRESH_BUTTON}").click()
-        _wait(
+        wait_until(
             lambda: _status(dash_duo).startswith("Another refresh is running"),
             message="the busy message",
         )

@@ -6,7 +6,6 @@ reached are saved under test-output/screenshots for people to look at.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,6 +16,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
+from tests.browser import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -26,19 +26,6 @@ CHART_TITLE = "#price-chart .gtitle"
 @pytest.fixture
 def demo_app():
     return create_app(Settings(source="demo"))
-
-
-def _wait(condition, timeout=20.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except Exception:  # the DOM is re-rendered under us: try again
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def _chart_title(dash_duo) -> str:
@@ -94,8 +81,8 @@ def _query(dash_duo) -> dict[str, list[str]]:
 
 def _loaded(dash_duo):
     dash_duo.wait_for_element(CHART_TITLE, timeout=30)
-    _wait(lambda: len(_grid_rows(dash_duo, "movers-grid")) >= 10, message="movers rows")
-    _wait(lambda: len(_grid_rows(dash_duo, "laggards-grid")) >= 10, message="laggard rows")
+    wait_until(lambda: len(_grid_rows(dash_duo, "movers-grid")) >= 10, message="movers rows")
+    wait_until(lambda: len(_grid_rows(dash_duo, "laggards-grid")) >= 10, message="laggard rows")
 
 
 def test_page_loads_on_the_demo_market(dash_duo, demo_app, screenshot_dir):
@@ -116,14 +103,14 @@ def test_row_click_loads_ticker_and_marks_it_in_both_tables(dash_duo, demo_app, 
     _loaded(dash_duo)
     top = _pinned_tickers(dash_duo, "movers-grid")[0]
     _click_row(dash_duo, "movers-grid", top)
-    _wait(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
+    wait_until(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
     assert _query(dash_duo)["ticker"] == [top]
     selected = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected")
     assert selected and selected[0].get_attribute("row-id") == top
     laggard = _pinned_tickers(dash_duo, "laggards-grid")[-1]
     _click_row(dash_duo, "laggards-grid", laggard)
-    _wait(lambda: laggard in _chart_title(dash_duo), message=f"chart of {laggard}")
-    _wait(
+    wait_until(lambda: laggard in _chart_title(dash_duo), message=f"chart of {laggard}")
+    wait_until(
         lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected"),
         message="the mover row unmarked",
     )
@@ -140,10 +127,10 @@ def test_sector_click_filters_both_tables(dash_duo, demo_app, screenshot_dir):
     # Plotly takes clicks on its drag layer above the bars: click there, over the top bar.
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[-1])
     ActionChains(dash_duo.driver).move_to_element(bars[-1]).pause(0.3).click().perform()
-    _wait(lambda: _query(dash_duo).get("include"), message="include in the URL")
+    wait_until(lambda: _query(dash_duo).get("include"), message="include in the URL")
     sector = _query(dash_duo)["include"][0]
     for grid in ("movers-grid", "laggards-grid"):
-        _wait(
+        wait_until(
             lambda grid=grid: set(_grid_cells(dash_duo, grid, "sector")) == {sector},
             message=f"{grid} filtered to {sector}",
         )
@@ -158,7 +145,7 @@ def test_url_restores_the_view_and_controls_update_the_url(dash_duo, demo_app):
         + "/?ticker=DEMO-R2K&interval=1d&range=2y&ind=sma50,rsi&channel=52&period=1m"
         "&exclude=Health+Care&asof=2026-06-30"
     )
-    _wait(
+    wait_until(
         lambda: dash_duo.find_element("#range-select").get_attribute("value") == "2y",
         message="range restored",
     )
@@ -167,14 +154,14 @@ def test_url_restores_the_view_and_controls_update_the_url(dash_duo, demo_app):
     assert dash_duo.find_element("#exclude-biotech").is_selected()
     daily = dash_duo.find_element("#interval-radio input[value='1d']")
     assert daily.is_selected()
-    _wait(
+    wait_until(
         lambda: "Health Care" not in set(_grid_cells(dash_duo, "movers-grid", "sector")),
         message="Health Care excluded",
     )
     channel = dash_duo.find_element("#channel-input")
     channel.send_keys(Keys.CONTROL, "a")
     channel.send_keys("80", Keys.ENTER)
-    _wait(lambda: _query(dash_duo).get("channel") == ["80"], message="channel in the URL")
+    wait_until(lambda: _query(dash_duo).get("channel") == ["80"], message="channel in the URL")
     query = _query(dash_duo)
     assert query["range"] == ["2y"] and query["period"] == ["1m"]
     assert query["asof"] == ["2026-06-30"] and query["exclude"] == ["Health Care"]
@@ -187,7 +174,7 @@ def test_script_in_the_url_is_shown_as_text_and_never_run(dash_duo, demo_app, sc
         dash_duo.server_url + "/?ticker=%3Cscript%3Ealert(1)%3C/script%3E&%3Cb%3Ebold%3C/b%3E=1"
         "&compare=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E"
     )
-    alert = _wait(lambda: dash_duo.find_element("#ignored-params").text, message="the note")
+    alert = wait_until(lambda: dash_duo.find_element("#ignored-params").text, message="the note")
     assert "“ticker”" in alert and "“<b>bold</b>”" in alert and "“compare”" in alert
     assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#ignored-params b, img")
     with pytest.raises(NoAlertPresentException):
@@ -204,11 +191,13 @@ def test_unknown_ticker_shows_a_message_and_the_tables_still_work(
     ticker = dash_duo.find_element("#ticker-input")
     ticker.send_keys(Keys.CONTROL, "a")
     ticker.send_keys("NOPE", Keys.ENTER)
-    _wait(lambda: "NOPE" in dash_duo.find_element("#chart-message").text, message="the message")
+    wait_until(
+        lambda: "NOPE" in dash_duo.find_element("#chart-message").text, message="the message"
+    )
     dash_duo.driver.save_screenshot(str(screenshot_dir / "page-unknown-ticker.png"))
     top = _pinned_tickers(dash_duo, "movers-grid")[0]
     _click_row(dash_duo, "movers-grid", top)
-    _wait(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
+    wait_until(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
     assert dash_duo.find_element("#chart-message").text == ""
 
 
@@ -237,12 +226,12 @@ def test_toggling_an_overlay_redraws_in_the_browser_without_the_server(
     assert _trace_visible(dash_duo, "SMA 200") is False
     drawn = len(calls)
     _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='sma50']"))
-    _wait(lambda: _trace_visible(dash_duo, "SMA 50") is False, message="SMA 50 hidden")
+    wait_until(lambda: _trace_visible(dash_duo, "SMA 50") is False, message="SMA 50 hidden")
     _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='sma200']"))
-    _wait(lambda: _trace_visible(dash_duo, "SMA 200") is True, message="SMA 200 shown")
-    _wait(lambda: "sma200" in _query(dash_duo)["ind"][0], message="the URL updated")
+    wait_until(lambda: _trace_visible(dash_duo, "SMA 200") is True, message="SMA 200 shown")
+    wait_until(lambda: "sma200" in _query(dash_duo)["ind"][0], message="the URL updated")
     assert "sma50" not in _query(dash_duo)["ind"][0]
     assert len(calls) == drawn, "an overlay toggle must not redraw the chart on the server"
     _click(dash_duo, dash_duo.find_element("#indicator-checklist input[value='macd']"))
-    _wait(lambda: len(calls) > drawn, message="a panel change redraws on the server")
+    wait_until(lambda: len(calls) > drawn, message="a panel change redraws on the server")
     assert _trace_visible(dash_duo, "SMA 200") is True
