@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import market.store
 from market.provider import SymbolResolution, SymbolResolver
 from market.refresh import RefreshProgress, RefreshSummary, refresh, refresh_command
 from market.store import Store
@@ -358,3 +360,105 @@ def test_spellings_are_not_resolved_for_tickers_asked_by_name(store: Store) -> N
     assert provider.resolve_calls == []
     assert summary.missing == ("MOG-A",)
     assert store.tickers() == []
+
+
+MANY = [f"T{i:02d}" for i in range(24)]
+"""Enough tickers that a refresh learns what is stored from closes.parquet."""
+
+
+def _store_many(store: Store, end: str = "2025-05-30") -> None:
+    for ticker in MANY:
+        store.write_bars(ticker, synthetic_bars(ticker, YEAR_AGO, end))
+    store.rebuild_closes()
+
+
+def test_many_tickers_learn_their_spans_from_closes_but_a_changed_file_from_itself(
+    store: Store,
+) -> None:
+    _store_many(store)
+    # Written after closes.parquet was built: its column is stale, so its file must be read.
+    store.write_bars("T00", synthetic_bars("T00", "2025-06-02", "2025-06-03"))
+    provider = FakeProvider()
+
+    summary = refresh(provider, store, MANY, today=TODAY)
+
+    assert summary.fetched == len(MANY)
+    assert provider.calls == [
+        (tuple(MANY[1:]), date(2025, 5, 25), TODAY),
+        (("T00",), date(2025, 5, 29), TODAY),
+    ]
+    for ticker in MANY:
+        _assert_complete(store, ticker, YEAR_AGO, TODAY)
+
+
+def test_closes_after_an_incremental_refresh_equal_closes_rebuilt_from_files(
+    store: Store,
+) -> None:
+    _store_many(store)
+    provider = FakeProvider(missing=["T03"], factors={"T05": 0.9})
+
+    refresh(provider, store, MANY, today=TODAY)
+
+    refreshed = store.read_closes()
+    assert refreshed.index[-1] == pd.Timestamp(TODAY)
+    store.closes_path.unlink()
+    pd.testing.assert_frame_equal(refreshed, store.read_closes())
+
+
+def test_a_file_damaged_behind_the_closes_is_fetched_again_whole(store: Store) -> None:
+    _store_many(store)
+    path = store.bars_path("T07")
+    stat = path.stat()
+    path.write_bytes(path.read_bytes()[:-4] + b"XXXX")  # same size, no Parquet footer
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    provider = FakeProvider()
+
+    summary = refresh(provider, store, MANY, today=TODAY, history_years=1)
+
+    assert provider.calls == [
+        (tuple(MANY), date(2025, 5, 25), TODAY),
+        (("T07",), YEAR_AGO, TODAY),
+    ]
+    assert summary.fetched == len(MANY)
+    _assert_complete(store, "T07", YEAR_AGO, TODAY)
+    assert any(p.name.startswith("T07.parquet.corrupt-") for p in store.bars_dir.iterdir())
+
+
+def test_a_write_error_stops_the_run_and_keeps_what_was_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = market.store._write_table
+
+    def full_disk_for_t2(table, path, **kwargs):
+        if path.name == "T2.parquet":
+            raise OSError("disk full")
+        return real(table, path, **kwargs)
+
+    monkeypatch.setattr(market.store, "_write_table", full_disk_for_t2)
+    tickers = [f"T{i}" for i in range(6)]
+
+    summary = refresh(FakeProvider(), store, tickers, today=TODAY, history_years=1, chunk_size=2)
+
+    assert summary.error == "could not write the store: disk full"
+    assert summary.fetched == 3
+    assert store.tickers() == ["T0", "T1", "T3"]
+    assert list(store.read_closes().columns) == ["T0", "T1", "T3"]
+
+
+class _ShapelessProvider(FakeProvider):
+    """Answers with dates as text: bars no store should accept."""
+
+    def bars(self, tickers, start=None, end=None):
+        result = super().bars(tickers, start, end)
+        for bars in result.bars.values():
+            bars.index = bars.index.strftime("%Y-%m-%d")
+        return result
+
+
+def test_bars_of_the_wrong_shape_for_a_stored_ticker_are_a_failure(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", YEAR_AGO, "2025-05-30"))
+
+    summary = refresh(_ShapelessProvider(), store, ["AAA"], today=TODAY)
+
+    assert "unusable bars" in summary.failed["AAA"]
+    assert stored_bars(store, "AAA").index[-1] == pd.Timestamp("2025-05-30")

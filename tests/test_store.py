@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from market.store import Store
+from market.store import Store, Written
 from tests.store_fakes import stored_bars, stored_universe, synthetic_bars
 
 REPO = Path(__file__).resolve().parent.parent
@@ -342,3 +342,155 @@ def test_lock_excludes_a_second_holder(store: Store) -> None:
         store.lock(timeout=0).acquire()
     with store.lock(timeout=0):
         assert store.lock_path.exists()
+
+
+def _merged(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """What a write must leave: the union of dates, new rows winning, sorted."""
+    both = pd.concat([stored, new])
+    return both[~both.index.duplicated(keep="last")].sort_index()
+
+
+def _with_gap(bars: pd.DataFrame) -> pd.DataFrame:
+    return bars.drop(bars.index[len(bars) // 2])
+
+
+@pytest.mark.parametrize(
+    ("new_start", "new_end", "reshape"),
+    [
+        ("2024-03-25", "2024-04-30", lambda b: b),
+        ("2023-11-01", "2024-01-31", lambda b: b),
+        ("2024-02-01", "2024-02-29", _with_gap),
+        ("2024-01-01", "2024-03-29", lambda b: b),
+        ("2024-05-01", "2024-05-31", lambda b: b),
+    ],
+    ids=["tail", "head", "inside-with-gap", "same", "after-a-gap"],
+)
+def test_every_merge_keeps_the_union_with_new_rows_winning(
+    store: Store, new_start: str, new_end: str, reshape
+) -> None:
+    stored = synthetic_bars("AAA", "2024-01-01", "2024-03-29")
+    store.write_bars("AAA", stored)
+    new = reshape(synthetic_bars("AAA", new_start, new_end, factor=1.5))
+
+    assert store.write_bars("AAA", new)
+
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), _merged(stored, new))
+
+
+def test_a_stored_file_of_another_layout_still_merges(store: Store) -> None:
+    # Written by something else: integer volumes and nanosecond dates; still Bars.
+    stored = synthetic_bars("AAA", "2024-01-01", "2024-03-29").astype({"volume": "int64"})
+    stored.index = stored.index.as_unit("ns")
+    store.bars_dir.mkdir(parents=True)
+    stored.to_parquet(store.bars_path("AAA"))
+    new = synthetic_bars("AAA", "2024-03-25", "2024-04-30", factor=1.5)
+
+    assert store.write_bars("AAA", new)
+
+    pd.testing.assert_frame_equal(stored_bars(store, "AAA"), _merged(stored, new))
+
+
+def test_batch_write_many_reports_each_outcome(store: Store) -> None:
+    store.write_bars("OLD", synthetic_bars("OLD", "2024-01-01", "2024-03-29"))
+    empty = synthetic_bars("EMPTY", "2024-01-01", "2024-01-31").iloc[0:0]
+    batch = store.batch()
+
+    outcomes = batch.write_many(
+        [
+            ("NEW", synthetic_bars("NEW", "2024-01-01", "2024-01-31"), False),
+            ("OLD", synthetic_bars("OLD", "2024-03-25", "2024-04-30"), True),
+            ("EMPTY", empty, False),
+            ("GONE", synthetic_bars("GONE", "2024-03-25", "2024-04-30"), True),
+            ("../x", synthetic_bars("AAA", "2024-01-01", "2024-01-31"), False),
+            ("WRONG", synthetic_bars("WRONG", "2024-01-01", "2024-01-31").iloc[::-1], False),
+        ]
+    )
+    batch.sync()
+
+    assert outcomes[:4] == [Written.STORED, Written.STORED, Written.REFUSED, Written.NOT_FOUND]
+    assert isinstance(outcomes[4], ValueError) and "is not a ticker" in str(outcomes[4])
+    assert isinstance(outcomes[5], ValueError) and "sorted" in str(outcomes[5])
+    assert store.tickers() == ["NEW", "OLD"]
+    assert stored_bars(store, "OLD").index[-1] == pd.Timestamp("2024-04-30")
+    with pytest.raises(ValueError, match="distinct"):
+        batch.write_many([("NEW", empty, False), ("NEW", empty, False)])
+
+
+def test_a_batch_syncs_the_bars_directory_once_per_sync(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr("market.store._fsync_directory", synced.append)
+    batch = store.batch()
+
+    batch.write_many([(t, synthetic_bars(t, "2024-01-01", "2024-01-31"), False) for t in "ABCD"])
+    assert synced == []
+    batch.sync()
+    batch.sync()
+
+    assert synced == [store.bars_dir]
+    assert store.updated_at() is not None
+    store.write_bars("E", synthetic_bars("E", "2024-01-01", "2024-01-31"))
+    assert synced == [store.bars_dir, store.bars_dir]
+
+
+def _closes_from_files(store: Store) -> pd.DataFrame:
+    store.closes_path.unlink()
+    store.rebuild_closes()
+    return store.read_closes()
+
+
+def test_closes_updated_in_memory_equal_closes_rebuilt_from_files(store: Store) -> None:
+    tickers = [f"T{i}" for i in range(6)]
+    for i, ticker in enumerate(tickers[:4]):
+        store.write_bars(ticker, synthetic_bars(ticker, f"2024-0{i + 1}-01", "2024-05-31"))
+    store.rebuild_closes()
+    batch = store.batch()
+    batch.write_many(
+        [(t, synthetic_bars(t, "2024-05-27", "2024-06-07", factor=1.1), True) for t in tickers[:2]]
+        + [(t, synthetic_bars(t, "2024-03-04", "2024-06-14"), False) for t in tickers[4:]]
+    )
+    # Written behind the batch's back: its closes must come from the file, not the batch.
+    store.write_bars("T1", synthetic_bars("T1", "2024-06-10", "2024-06-21"))
+
+    batch.rebuild_closes()
+    in_memory = store.read_closes()
+    before = store.closes_path.stat()
+    store.rebuild_closes()
+
+    after = store.closes_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert list(in_memory.columns) == tickers
+    assert in_memory["T1"].last_valid_index() == pd.Timestamp("2024-06-21")
+    pd.testing.assert_frame_equal(in_memory, _closes_from_files(store))
+
+
+def test_closes_of_gives_the_columns_still_current_with_their_files(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    assert store.closes_of(["AAA"]) == {}  # no closes file yet
+    store.rebuild_closes()
+    store.write_bars("BBB", synthetic_bars("BBB", "2024-03-25", "2024-04-30"))
+
+    known = store.closes_of(["AAA", "BBB", "CCC", "../x", "AAA"])
+
+    assert list(known) == ["AAA"]
+    pd.testing.assert_series_equal(known["AAA"], stored_bars(store, "AAA")["close"].rename("AAA"))
+
+
+def test_a_file_damaged_behind_the_closes_is_set_aside_not_merged_into(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    path = store.bars_path("AAA")
+    stat = path.stat()
+    damaged = path.read_bytes()[:-4] + b"XXXX"  # same size, no Parquet footer
+    path.write_bytes(damaged)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "AAA" in store.closes_of(["AAA"])  # its signature still matches
+
+    new = synthetic_bars("AAA", "2024-03-25", "2024-04-30")
+    outcome = store.batch().write("AAA", new, expect_stored=True)
+
+    assert outcome is Written.NOT_FOUND
+    assert store.tickers() == []
+    assert any(p.name.startswith("AAA.parquet.corrupt-") for p in store.bars_dir.iterdir())
