@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Dash, Input, Output
 
-from analysis.movers import Movers, movers, sector_summary
+from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -57,7 +57,7 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
         parts.append("only " + ", ".join(state.include))
     if state.exclude:
         parts.append("excluding " + ", ".join(state.exclude))
-    if "Health Care" in state.exclude:
+    if BIOTECH_PROXY_SECTOR in state.exclude:
         parts.append("biotech is excluded as the whole Health Care sector (no industry data)")
     if simulated:
         parts.append("simulated demo constituents")

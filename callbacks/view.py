@@ -14,6 +14,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from analysis.movers import BIOTECH_PROXY_SECTOR
 from callbacks.services import Services
 from components import ids
 from components.view_state import (
@@ -31,9 +32,6 @@ from components.view_state import (
 )
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
-
-BIOTECH_SECTOR = "Health Care"
-"""iShares' file has no industry column, so 'biotech' can only mean its whole sector."""
 
 CONTROLS: tuple[tuple[str, str], ...] = (
     (ids.TICKER_INPUT, "value"),
@@ -107,7 +105,7 @@ def control_values(state: ViewState) -> list[Any]:
         from_date,
         list(state.include),
         list(state.exclude),
-        BIOTECH_SECTOR in state.exclude,
+        BIOTECH_PROXY_SECTOR in state.exclude,
     ]
 
 
@@ -196,8 +194,8 @@ def apply_click(state: ViewState, trigger: str, payload: Any) -> ViewState:
 
 def toggle_biotech(state: ViewState, on: bool) -> ViewState:
     """The 'exclude biotech' shortcut adds or removes Health Care from the exclusions."""
-    others = tuple(s for s in state.exclude if s != BIOTECH_SECTOR)
-    return replace(state, exclude=(*others, BIOTECH_SECTOR) if on else others)
+    others = tuple(s for s in state.exclude if s != BIOTECH_PROXY_SECTOR)
+    return replace(state, exclude=(*others, BIOTECH_PROXY_SECTOR) if on else others)
 
 
 def next_view(
