@@ -141,6 +141,11 @@ class MarketData:
         bars = result.bars.get(symbol)
         if bars is None or bars.empty:
             reason = result.failed.get(symbol) or f"no data for {symbol} from {self.source.label}"
+            if self.source.simulated:
+                reason += (
+                    f" (it holds only fictional tickers: the index {self.index_ticker} and "
+                    "its constituents; real tickers need Yahoo Finance)"
+                )
             raise UnknownTickerError(reason)
         return bars
 
