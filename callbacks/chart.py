@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
 from components.chart_panel import create_read_content
-from components.view_state import OVERLAYS, ViewState, parse_query
+from components.view_state import ViewState, parse_query
 from hosting.cache import data_version, result_key
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
@@ -53,14 +54,21 @@ def display_start(index: pd.DatetimeIndex, range_: str) -> pd.Timestamp | None:
     return index[-1] - pd.Timedelta(weeks=weeks)
 
 
-def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -> ChartInput:
+def chart_input(
+    ticker: str,
+    bars: pd.DataFrame,
+    state: ViewState,
+    title: str,
+    also_drawn: Iterable[str] = (),
+) -> ChartInput:
     """Indicators on all bars (so warm-up is right), then cut to the range shown.
 
-    Every overlay is drawn, those not asked for hidden, so the browser can toggle them
-    without a new figure; panels are drawn only when asked for.
+    The overlays shown are drawn, and so are ``also_drawn`` ones, hidden: the browser
+    toggles overlays the figure holds without asking for a new one.
     """
     close = bars["close"]
     shown = set(state.indicators)
+    drawn = set(state.overlays) | set(also_drawn)
     start = display_start(pd.DatetimeIndex(bars.index), state.range)
 
     def cut(frame: Any) -> Any:
@@ -68,12 +76,12 @@ def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -
 
     averages = {
         label: cut(function(close, length))
-        for label, length, function in AVERAGES.values()
-        if len(close) >= length
+        for key, (label, length, function) in AVERAGES.items()
+        if key in drawn and len(close) >= length
     }
     channel = None
     lookback = state.channel * BARS_PER_WEEK[state.interval]
-    if len(close) >= MIN_CHANNEL_BARS:
+    if "channel" in drawn and len(close) >= MIN_CHANNEL_BARS:
         fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
@@ -85,18 +93,23 @@ def chart_input(ticker: str, bars: pd.DataFrame, state: ViewState, title: str) -
         bars=cut(bars),
         title=title,
         averages=averages,
-        bollinger=cut(bbands(close)),
+        bollinger=cut(bbands(close)) if "bb" in drawn else None,
         channel=channel,
         macd=cut(macd(close)) if "macd" in shown else None,
         rsi=cut(rsi(close)) if "rsi" in shown else None,
         volume="volume" in shown,
         overlay_keys={label: key for key, (label, _, _) in AVERAGES.items()},
-        hidden=frozenset(OVERLAYS) - shown,
+        hidden=frozenset(drawn - shown),
     )
 
 
-def chart_view(services: Services, state: ViewState, dark: bool = False) -> ChartView:
-    """The price chart and the technical read of ``state``; a message instead on failure."""
+def chart_view(
+    services: Services, state: ViewState, dark: bool = False, also_drawn: Iterable[str] = ()
+) -> ChartView:
+    """The price chart and the technical read of ``state``; a message instead on failure.
+
+    ``also_drawn`` overlays are drawn hidden (see :func:`chart_input`).
+    """
     style = ChartStyle(
         log_scale=state.scale == "log",
         daily=state.interval == "1d",
@@ -120,7 +133,7 @@ def chart_view(services: Services, state: ViewState, dark: bool = False) -> Char
         read = technical_read(state.ticker, daily, lookback=state.channel)
     bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
     title = state.ticker + (" · simulated" if style.simulated else "")
-    figure = price_figure(chart_input(state.ticker, bars, state, title), style)
+    figure = price_figure(chart_input(state.ticker, bars, state, title, also_drawn), style)
     return ChartView(figure, message, read)
 
 
@@ -234,15 +247,18 @@ def register(app: Dash, services: Services) -> None:
     def _update_chart(
         query: str | None, dark: bool, latest: str | None
     ) -> tuple[dict[str, Any], str, list[Any]]:
-        # CHART_VIEW only says when to redraw; the overlays shown come from the latest view.
+        # CHART_VIEW is the view the redraw was asked for: its overlays are drawn (those
+        # toggled off since stay, hidden); what is shown comes from the latest view.
+        asked = parse_query(query or "", services.default_ticker, _today())
         state = parse_query(latest or query or "", services.default_ticker, _today())
+        drawn = asked.overlays
 
         def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
-            view = chart_view(services, state, bool(dark))
+            view = chart_view(services, state, bool(dark), drawn)
             return view.figure.to_plotly_json(), view.message, view.read
 
         figure, message, read = services.cache.get_or_compute(
-            _result_key("chart", state, dark), compute
+            _result_key("chart", state, dark) + ",".join(drawn), compute
         )
         return figure, message, read_content(read, message)
 

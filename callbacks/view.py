@@ -80,6 +80,15 @@ def differs(previous: ViewState | None, state: ViewState, fields: tuple[str, ...
     return any(getattr(previous, name) != getattr(state, name) for name in fields)
 
 
+def needs_redraw(previous: ViewState | None, state: ViewState, drawn: tuple[str, ...]) -> bool:
+    """Whether the server must draw the chart again, given the overlays the figure holds.
+
+    Overlays the figure holds (``drawn``) are shown or hidden in the browser; one it lacks,
+    or any other chart field, needs a new figure.
+    """
+    return differs(previous, state, CHART_FIELDS) or not set(state.overlays) <= set(drawn)
+
+
 @dataclass(frozen=True)
 class ViewUpdate:
     """What the view callback returns: the new view and what the page should say."""
@@ -258,11 +267,12 @@ def register(app: Dash, services: Services) -> None:
         *[Input(component, prop) for component, prop in CONTROLS],
         *[Input(component, prop) for component, prop in CLICKS],
         State(ids.VIEW_STORE, "data"),
+        State(ids.CHART_VIEW, "data"),
     )
     def _update_view(search: str | None, *args: Any) -> list[Any]:
         values = list(args[: len(CONTROLS)])
         click_values = args[len(CONTROLS) : len(CONTROLS) + len(CLICKS)]
-        previous_query = args[-1]
+        previous_query, chart_query = args[-2], args[-1]
         if ctx.triggered_id == ids.URL and search == previous_query:
             raise PreventUpdate  # the echo of our own URL update: nothing changed
         clicks = {
@@ -286,10 +296,12 @@ def register(app: Dash, services: Services) -> None:
             else parse_query(previous_query, services.default_ticker, today)
         )
         overlays_changed = differs(previous, update.state, ("overlays",))
+        drawn = () if chart_query is None else parse_query(chart_query, "", today).overlays
+        redraw = needs_redraw(previous, update.state, drawn)
         return [
             query if query != search else no_update,
             query if query != previous_query else no_update,
-            query if differs(previous, update.state, CHART_FIELDS) else no_update,
+            query if redraw else no_update,
             query if differs(previous, update.state, MOVERS_FIELDS) else no_update,
             list(update.state.overlays) if overlays_changed else no_update,
             *_notice(update, ctx.triggered_id),

@@ -338,8 +338,13 @@ def test_a_short_series_draws_without_averages_longer_than_the_data():
 def test_a_series_just_long_enough_for_sma20_shows_it():
     bars = _bars(25)
     data = chart_input("T", bars, ViewState(ticker="T", indicators=("sma20", "sma50")), "T")
-    assert list(data.averages) == ["SMA 20", "EMA 20"]
-    assert data.hidden == {"sma200", "ema20", "bb", "channel"}
+    assert list(data.averages) == ["SMA 20"]
+    assert data.hidden == frozenset()
+    kept = chart_input(
+        "T", bars, ViewState(ticker="T", indicators=("sma20",)), "T", also_drawn=("ema20", "bb")
+    )
+    assert list(kept.averages) == ["SMA 20", "EMA 20"] and kept.bollinger is not None
+    assert kept.hidden == {"ema20", "bb"}
     values = data.averages["SMA 20"]
     assert values.iloc[:19].isna().all()
     assert values.iloc[-1] == pytest.approx(bars["close"].iloc[-20:].mean())

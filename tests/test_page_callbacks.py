@@ -141,11 +141,15 @@ def test_range_cuts_the_bars_shown_but_indicators_use_all_data(services, index):
 
 
 def test_chosen_indicators_decide_the_panels_and_the_overlays_shown(services, index):
-    view = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")))
+    only = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")))
+    assert {trace.name for trace in only.figure.data} == {"Weekly", "RSI 14", "SMA 200"}
+    assert not [shape for shape in only.figure.layout.shapes if shape.type == "rect"]
+    drawn = ("sma20", "sma50", "ema20", "bb", "channel")
+    view = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")), False, drawn)
     visible = {trace.name for trace in view.figure.data if trace.visible is not False}
     assert visible == {"Weekly", "RSI 14", "SMA 200"}
     hidden = {trace.meta["overlay"] for trace in view.figure.data if trace.visible is False}
-    assert hidden == {"sma20", "sma50", "ema20", "bb", "channel"}
+    assert hidden == set(drawn)
     (fit_window,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
     assert fit_window.visible is False and fit_window.name == "overlay:channel"
 

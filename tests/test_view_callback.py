@@ -2,7 +2,15 @@
 
 from datetime import date
 
-from callbacks.view import CHART_FIELDS, CONTROLS, MOVERS_FIELDS, control_values, differs, next_view
+from callbacks.view import (
+    CHART_FIELDS,
+    CONTROLS,
+    MOVERS_FIELDS,
+    control_values,
+    differs,
+    needs_redraw,
+    next_view,
+)
 from components import ids
 from components.view_state import ViewState, parse_query, to_query
 
@@ -89,3 +97,14 @@ def test_only_the_areas_a_change_touches_are_redrawn():
     assert differs(before, ViewState("IWM", period="1m"), MOVERS_FIELDS)
     assert not differs(before, ViewState("IWM", period="1m"), CHART_FIELDS)
     assert parse_query(to_query(before), "IWM", TODAY) == before
+
+
+def test_overlays_the_figure_holds_toggle_without_a_redraw():
+    before = ViewState("IWM", indicators=("sma50", "channel", "macd"))
+    drawn = before.overlays
+    hide = ViewState("IWM", indicators=("channel", "macd"))
+    assert not needs_redraw(before, hide, drawn)
+    assert not needs_redraw(hide, before, drawn), "shown again: the figure still holds it"
+    assert needs_redraw(hide, ViewState("IWM", indicators=("channel", "macd", "bb")), drawn)
+    assert needs_redraw(before, ViewState("IWM", indicators=("sma50", "channel")), drawn)
+    assert needs_redraw(None, before, ())
