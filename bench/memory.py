@@ -8,11 +8,8 @@ go below.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 
 import httpx
@@ -22,6 +19,7 @@ from bench.dash_client import DashPage, Exchange
 from bench.load import next_action
 from bench.report import Row
 from bench.server import ROOT, Server
+from bench.timing import run_script_for_json
 
 FIGURE = "7 Memory"
 MB = 1e6
@@ -44,16 +42,8 @@ def floor_rss() -> float:
     """RSS in bytes of a process holding the app and the demo data, serving nothing."""
     with tempfile.TemporaryDirectory(prefix="r2k-bench-floor-") as directory:
         env = {**os.environ, "R2K_CACHE_DIR": directory, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(
-            [sys.executable, "-c", _FLOOR_SCRIPT],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=True,
-        )
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["rss"])
+        result = run_script_for_json(_FLOOR_SCRIPT, env)
+    return float(result["rss"])
 
 
 def measure(server: Server, requests: int = 1000, seed: int = 7) -> list[Row]:

@@ -9,10 +9,7 @@ code compiles), and the same after ``analysis.indicators.warm_up`` (what
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ import pandas_ta as ta
 
 from analysis.read import technical_read
 from bench.report import Row
-from bench.timing import CPU, paired
+from bench.timing import CPU, paired, run_script_for_json
 from market.demo import DemoProvider
 
 FIGURE = "5 Read"
@@ -78,16 +75,7 @@ def cold_call(mode: str) -> dict[str, Any]:
     """Seconds of import, warm-up, first and second read in a fresh process and numba cache."""
     with tempfile.TemporaryDirectory(prefix="r2k-numba-") as numba_cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": numba_cache, "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(
-            [sys.executable, "-c", _COLD_SCRIPT, mode],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=True,
-        )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        result: dict[str, Any] = run_script_for_json(_COLD_SCRIPT, env, mode)
     return result
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.timing import ROOT
+
 BOOT_SECONDS = 90.0
 
 

@@ -8,11 +8,17 @@ measured there runs on one thread.
 from __future__ import annotations
 
 import gc
+import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 Clock = Callable[[], float]
 WALL: Clock = time.perf_counter
@@ -54,3 +60,17 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
+
+
+def run_script_for_json(script: str, env: dict[str, str], *args: str) -> Any:
+    """Run ``python -c script args`` in a fresh process; the JSON of its last output line."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -24,6 +24,7 @@ from hosting.auth import (
     parse_users,
 )
 from settings import Settings
+from tests.dash_payloads import EXPORT_CALLBACK
 
 # Cheap hashes keep the tests fast; the format is what users paste from `r2k hash-password`.
 ALICE = generate_password_hash("wonderland", method="pbkdf2:sha256:1000")
@@ -34,13 +35,6 @@ OIDC = {
     "oidc_client_secret": "s3cret",
 }
 GET_ROUTES = ["/", "/_dash-layout", "/_dash-dependencies", "/assets/r2k.css", "/_favicon.ico"]
-EXPORT_CALLBACK = {
-    "output": "movers-grid.exportDataAsCsv",
-    "outputs": {"id": "movers-grid", "property": "exportDataAsCsv"},
-    "inputs": [{"id": "movers-export", "property": "n_clicks", "value": 1}],
-    "changedPropIds": ["movers-export.n_clicks"],
-    "state": [],
-}
 
 
 def _basic(user: str, password: str) -> dict[str, str]:

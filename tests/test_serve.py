@@ -20,19 +20,13 @@ from werkzeug.security import generate_password_hash
 
 from hosting.serve import WORKER_TIMEOUT, gunicorn_options, production_settings
 from settings import Settings
+from tests.dash_payloads import EXPORT_CALLBACK
 from tests.servers import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
-EXPORT_CALLBACK = {
-    "output": "movers-grid.exportDataAsCsv",
-    "outputs": {"id": "movers-grid", "property": "exportDataAsCsv"},
-    "inputs": [{"id": "movers-export", "property": "n_clicks", "value": 1}],
-    "changedPropIds": ["movers-export.n_clicks"],
-    "state": [],
-}
 # Dash raises while dispatching this callback (no inputs for a callback that has some).
 FAILING_CALLBACK = {"output": "movers-grid.exportDataAsCsv", "inputs": [], "changedPropIds": []}
 TRACEBACK_MARKS = ("Traceback", 'File "', ".py", "CallbackException", "output_spec")
