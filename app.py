@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
+import dash_bootstrap_components as dbc
+import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
 from callbacks import chart, movers, refresh, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
+from components.view_state import parse_query
 from hosting.background import background_manager
 from hosting.cache import result_cache
 from hosting.security import ServingRefused, check_serving, protect
@@ -48,13 +53,32 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         background_callback_manager=background_manager(settings),
     )
     protect(app, settings)
-    app.layout = lambda: create_layout(services)
+    app.layout = lambda: page_layout(services)
     view.register(app, services)
     chart.register(app, services)
     movers.register(app, services)
     refresh.register(app, services)
     theme.register(app)
     return app
+
+
+def page_query() -> str:
+    """The query of the page whose layout is asked for, '' when it cannot be known.
+
+    The page asks for its layout in a second request; its Referer (sent to the same origin,
+    see ``hosting.security``) is the page's URL. Without one the page starts on the default
+    view, and the view callback moves it to the URL's.
+    """
+    if not flask.has_request_context():
+        return ""
+    referrer = urlsplit(flask.request.referrer or "")
+    return "?" + referrer.query if referrer.netloc == flask.request.host else ""
+
+
+def page_layout(services: Services) -> dbc.Container:
+    """The page for the URL it was opened at, its chart drawn, so it paints without a callback."""
+    state = parse_query(page_query(), services.default_ticker, date.today())
+    return create_layout(services, state, chart.first_chart(services, state))
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
 from analysis.channel import regression_channel
 from analysis.indicators import bbands, ema, macd, rsi, sma
@@ -19,8 +20,8 @@ from callbacks.services import Services
 from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
-from components.chart_panel import create_read_content
-from components.view_state import ViewState, parse_query
+from components.chart_panel import ChartContent, create_read_content
+from components.view_state import ViewState, parse_query, to_query
 from hosting.cache import data_version, result_key
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
@@ -225,12 +226,42 @@ function (overlays, figure) {
 """Shows the chosen overlays (drawn by the server, hidden or not) with no server round trip."""
 
 
-def register(app: Dash, services: Services) -> None:
-    """Attach the chart callbacks to ``app``.
+def drawn_for(query: str | None, dark: bool) -> dict[str, Any]:
+    """What a figure is drawn for: the view it was asked for and the theme."""
+    return {"view": query, "dark": bool(dark)}
 
-    Results are cached per view, theme and data version, figures as plain dicts (fast to
-    unpickle and to send).
+
+def chart_content(
+    services: Services, asked: str | None, latest: str | None, dark: bool
+) -> ChartContent:
+    """The chart area for the view ``asked`` (drawn) and ``latest`` (shown), from the cache.
+
+    ``asked`` is the view the redraw was asked for: its overlays are drawn (those toggled
+    off since stay, hidden); what is shown comes from the latest view. Figures are cached
+    per view, theme and data version, as plain dicts (fast to unpickle and to send).
     """
+    today = _today()
+    drawn = parse_query(asked or "", services.default_ticker, today).overlays
+    state = parse_query(latest or asked or "", services.default_ticker, today)
+    market = services.market
+    key = result_key("chart", market.source.label, data_version(market), state, bool(dark), drawn)
+
+    def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
+        view = chart_view(services, state, bool(dark), drawn)
+        return view.figure.to_plotly_json(), view.message, view.read
+
+    figure, message, read = services.cache.get_or_compute(key, compute)
+    return ChartContent(figure, message, read_content(read, message), drawn_for(asked, dark))
+
+
+def first_chart(services: Services, state: ViewState) -> ChartContent:
+    """The chart area the page starts with, in the light theme."""
+    query = to_query(state)
+    return chart_content(services, query, query, dark=False)
+
+
+def register(app: Dash, services: Services) -> None:
+    """Attach the chart callbacks to ``app``."""
 
     def _result_key(area: str, state: ViewState, dark: bool) -> str:
         market = services.market
@@ -240,27 +271,19 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.PRICE_CHART, "figure"),
         Output(ids.CHART_MESSAGE, "children"),
         Output(ids.READ_PANEL, "children"),
+        Output(ids.DRAWN_CHART, "data"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         State(ids.VIEW_STORE, "data"),
+        State(ids.DRAWN_CHART, "data"),
     )
     def _update_chart(
-        query: str | None, dark: bool, latest: str | None
-    ) -> tuple[dict[str, Any], str, list[Any]]:
-        # CHART_VIEW is the view the redraw was asked for: its overlays are drawn (those
-        # toggled off since stay, hidden); what is shown comes from the latest view.
-        asked = parse_query(query or "", services.default_ticker, _today())
-        state = parse_query(latest or query or "", services.default_ticker, _today())
-        drawn = asked.overlays
-
-        def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
-            view = chart_view(services, state, bool(dark), drawn)
-            return view.figure.to_plotly_json(), view.message, view.read
-
-        figure, message, read = services.cache.get_or_compute(
-            _result_key("chart", state, dark) + ",".join(drawn), compute
-        )
-        return figure, message, read_content(read, message)
+        query: str | None, dark: bool, latest: str | None, drawn: Any
+    ) -> tuple[dict[str, Any], str, list[Any], dict[str, Any]]:
+        if drawn == drawn_for(query, dark):
+            raise PreventUpdate  # the page already shows it (its first chart)
+        content = chart_content(services, query, latest, dark)
+        return content.figure, content.message, content.read, content.drawn
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -10,8 +13,25 @@ from components import ids
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "scrollZoom": False, "responsive": True}
 
 
-def create_chart_card() -> dbc.Card:
-    """Price chart and relative-performance chart, each with a loading indicator."""
+@dataclass(frozen=True)
+class ChartContent:
+    """What the chart area shows for one view, ready for the page.
+
+    ``drawn`` names what the figure was drawn for (the view's query and the theme), so the
+    chart callback can tell that the page already shows it.
+    """
+
+    figure: dict[str, Any]
+    message: str
+    read: list[Any]
+    drawn: dict[str, Any]
+
+
+def create_chart_card(content: ChartContent) -> dbc.Card:
+    """Price chart and relative-performance chart, each with a loading indicator.
+
+    The price chart starts with ``content``: the page paints it without a callback.
+    """
     return dbc.Card(
         [
             dbc.Tabs(
@@ -23,11 +43,13 @@ def create_chart_card() -> dbc.Card:
                 active_tab="price",
                 className="px-2 pt-1",
             ),
-            html.Div(id=ids.CHART_MESSAGE, className="px-3 pt-2", role="status"),
+            dcc.Store(id=ids.DRAWN_CHART, data=content.drawn),
+            html.Div(content.message, id=ids.CHART_MESSAGE, className="px-3 pt-2", role="status"),
             dcc.Loading(
                 [
                     dcc.Graph(
                         id=ids.PRICE_CHART,
+                        figure=content.figure,
                         config=GRAPH_CONFIG,
                         className="r2k-price-chart",
                     ),
@@ -46,12 +68,12 @@ def create_chart_card() -> dbc.Card:
     )
 
 
-def create_read_card() -> dbc.Card:
-    """Where the technical read (key figures and sentences) is rendered."""
+def create_read_card(content: ChartContent) -> dbc.Card:
+    """The technical read (key figures and sentences) of ``content``."""
     return dbc.Card(
         [
             dbc.CardHeader("Technical read"),
-            dcc.Loading(dbc.CardBody(id=ids.READ_PANEL), type="dot", delay_show=250),
+            dcc.Loading(dbc.CardBody(content.read, id=ids.READ_PANEL), type="dot", delay_show=250),
         ],
         className="mb-3 h-100",
     )

@@ -6,6 +6,7 @@ VIEW_STORE = "view-store"
 CHART_VIEW = "chart-view"
 MOVERS_VIEW = "movers-view"
 OVERLAY_VIEW = "overlay-view"
+DRAWN_CHART = "drawn-chart"
 THEME_STORE = "theme-store"
 IGNORED_PARAMS = "ignored-params"
 

@@ -9,23 +9,31 @@ from dash import dcc, html
 
 from callbacks.services import Services
 from components import ids
-from components.chart_panel import create_chart_card, create_read_card
+from components.chart_panel import ChartContent, create_chart_card, create_read_card
 from components.controls import create_chart_controls
 from components.header import create_header, create_source_banner
 from components.movers import create_movers_section
 from components.sectors import create_sectors_section
+from components.view_state import ViewState, to_query
 
 
-def create_layout(services: Services, today: date | None = None) -> dbc.Container:
-    """The page; built per page load so the badge shows the data's current freshness."""
+def create_layout(
+    services: Services, state: ViewState, chart: ChartContent, today: date | None = None
+) -> dbc.Container:
+    """The page showing ``state``, its chart already drawn (``chart``).
+
+    Built per page load, so the badge shows the data's current freshness. The view stores
+    start at ``state``; the view callback moves them on when the URL says otherwise.
+    """
     today = today or date.today()
     market = services.market
+    query = to_query(state)
     return dbc.Container(
         [
             dcc.Location(id=ids.URL, refresh=False),
-            dcc.Store(id=ids.VIEW_STORE),
-            dcc.Store(id=ids.CHART_VIEW),
-            dcc.Store(id=ids.MOVERS_VIEW),
+            dcc.Store(id=ids.VIEW_STORE, data=query),
+            dcc.Store(id=ids.CHART_VIEW, data=query),
+            dcc.Store(id=ids.MOVERS_VIEW, data=query),
             dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
             create_header(market.source, market.updated_at()),
@@ -40,8 +48,8 @@ def create_layout(services: Services, today: date | None = None) -> dbc.Containe
             create_chart_controls(market.index_ticker, today),
             dbc.Row(
                 [
-                    dbc.Col(create_chart_card(), lg=8),
-                    dbc.Col(create_read_card(), lg=4, className="mb-3"),
+                    dbc.Col(create_chart_card(chart), lg=8),
+                    dbc.Col(create_read_card(chart), lg=4, className="mb-3"),
                 ]
             ),
             create_movers_section(today),

@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
+from app import page_layout
 from callbacks.chart import ChartView, chart_view
 from callbacks.movers import movers_view
 from callbacks.services import Services
-from components.layout import create_layout
 from components.view_state import ViewState
 from market.bars import to_bars
 from market.data import MarketData
@@ -124,7 +124,7 @@ def test_unreachable_yahoo_and_nothing_stored_shows_a_message_naming_it(tmp_path
     assert view.read is None and len(view.figure.data) == 0
     assert any("AAA" in text for text in _annotation_texts(view))
     assert _store(settings).tickers() == []
-    create_layout(services)  # the rest of the page still renders
+    page_layout(services)  # the rest of the page still renders
 
 
 def test_unreachable_yahoo_still_shows_the_stored_copy_and_says_it_is_old(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_unreachable_yahoo_at_start_serves_the_stored_copy_with_a_banner(tmp_pat
     services = Services(settings=settings, market=MarketData(source, today=lambda: TODAY))
     view = chart_view(services, ViewState(ticker="IWM", interval="1d"))
     assert _candles(view)[-1] == OLD_SESSION
-    assert source.note in str(create_layout(services))
+    assert source.note in str(page_layout(services))
 
 
 # Hanging
