@@ -292,6 +292,7 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.CHART_TABS, "active_tab"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        prevent_initial_call=True,  # the page opens on the price tab, as laid out
     )
     def _update_compare(tab: str, query: str | None, dark: bool) -> tuple[Any, ...]:
         shown, hidden = {"height": "720px"}, {"display": "none"}

@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 from analysis.movers import BIOTECH_PROXY_SECTOR
 from callbacks.services import Services
 from components import ids
+from components.control_values import CONTROLS, control_values
 from components.view_state import (
     CHANNEL_MAX,
     CHANNEL_MIN,
@@ -33,22 +34,6 @@ from components.view_state import (
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
 
-CONTROLS: tuple[tuple[str, str], ...] = (
-    (ids.TICKER_INPUT, "value"),
-    (ids.INTERVAL_RADIO, "value"),
-    (ids.RANGE_SELECT, "value"),
-    (ids.INDICATOR_CHECKLIST, "value"),
-    (ids.SCALE_SWITCH, "value"),
-    (ids.CHANNEL_INPUT, "value"),
-    (ids.CHANNEL_END_DATE, "date"),
-    (ids.AS_OF_DATE, "date"),
-    (ids.COMPARE_INPUT, "value"),
-    (ids.PERIOD_SELECT, "value"),
-    (ids.PERIOD_FROM_DATE, "date"),
-    (ids.INCLUDE_SECTORS, "value"),
-    (ids.EXCLUDE_SECTORS, "value"),
-    (ids.EXCLUDE_BIOTECH, "value"),
-)
 CLICKS: tuple[tuple[str, str], ...] = (
     (ids.INDEX_BUTTON, "n_clicks"),
     (ids.MOVERS_GRID, "cellClicked"),
@@ -95,27 +80,6 @@ class ViewUpdate:
 
     state: ViewState
     problems: tuple[str, ...] = ()
-
-
-def control_values(state: ViewState) -> list[Any]:
-    """The value of each control in ``CONTROLS`` order, showing ``state``."""
-    from_date = None if state.period in PERIODS else state.period
-    return [
-        state.ticker,
-        state.interval,
-        state.range,
-        list(state.indicators),
-        state.scale == "log",
-        state.channel,
-        state.channel_end.isoformat() if state.channel_end else None,
-        state.as_of.isoformat() if state.as_of else None,
-        state.compare or "",
-        "from" if from_date else state.period,
-        from_date,
-        list(state.include),
-        list(state.exclude),
-        BIOTECH_PROXY_SECTOR in state.exclude,
-    ]
 
 
 def state_from_controls(values: list[Any], previous: ViewState, today: date) -> ViewUpdate:

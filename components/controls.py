@@ -1,8 +1,10 @@
-"""The chart's controls; their values are set from the URL by the view callback."""
+"""The chart's controls, showing the view the page opens on (see ``control_values``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -32,10 +34,13 @@ def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
     )
 
 
-def create_date_picker(component_id: str, placeholder: str, today: date) -> dcc.DatePickerSingle:
+def create_date_picker(
+    component_id: str, placeholder: str, today: date, shown: str | None = None
+) -> dcc.DatePickerSingle:
     """A clearable YYYY-MM-DD picker limited to the dates a view may ask for."""
     return dcc.DatePickerSingle(
         id=component_id,
+        date=shown,
         min_date_allowed=EARLIEST_DATE.isoformat(),
         max_date_allowed=today.isoformat(),
         placeholder=placeholder,
@@ -45,8 +50,11 @@ def create_date_picker(component_id: str, placeholder: str, today: date) -> dcc.
     )
 
 
-def create_chart_controls(index_ticker: str, today: date) -> html.Div:
-    """Ticker, interval, range, scale, indicators, channel window, as-of, compare."""
+def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, Any]) -> html.Div:
+    """Ticker, interval, range, scale, indicators, channel window, as-of, compare.
+
+    ``shown`` holds each control's value by component id.
+    """
     return html.Div(
         [
             _labelled(
@@ -55,6 +63,7 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
                     [
                         dbc.Input(
                             id=ids.TICKER_INPUT,
+                            value=shown[ids.TICKER_INPUT],
                             debounce=True,
                             maxLength=15,
                             placeholder="e.g. IWM",
@@ -79,7 +88,7 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
                         {"label": "Weekly", "value": "1wk"},
                         {"label": "Daily", "value": "1d"},
                     ],
-                    value="1wk",
+                    value=shown[ids.INTERVAL_RADIO],
                     inline=True,
                     className="small",
                 ),
@@ -89,13 +98,18 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
                 dbc.Select(
                     id=ids.RANGE_SELECT,
                     options=[{"label": v, "value": k} for k, v in RANGE_LABELS.items()],
-                    value="5y",
+                    value=shown[ids.RANGE_SELECT],
                     size="sm",
                 ),
             ),
             _labelled(
                 "Scale",
-                dbc.Switch(id=ids.SCALE_SWITCH, label="Log", value=False, className="small"),
+                dbc.Switch(
+                    id=ids.SCALE_SWITCH,
+                    label="Log",
+                    value=shown[ids.SCALE_SWITCH],
+                    className="small",
+                ),
             ),
             _labelled(
                 f"Channel weeks ({CHANNEL_MIN}-{CHANNEL_MAX})",
@@ -105,7 +119,7 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
                     min=CHANNEL_MIN,
                     max=CHANNEL_MAX,
                     step=1,
-                    value=104,
+                    value=shown[ids.CHANNEL_INPUT],
                     debounce=True,
                     size="sm",
                     style={"maxWidth": "6rem"},
@@ -113,16 +127,19 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
             ),
             _labelled(
                 "Channel ends",
-                create_date_picker(ids.CHANNEL_END_DATE, "last bar", today),
+                create_date_picker(
+                    ids.CHANNEL_END_DATE, "last bar", today, shown[ids.CHANNEL_END_DATE]
+                ),
             ),
             _labelled(
                 "As of",
-                create_date_picker(ids.AS_OF_DATE, "latest", today),
+                create_date_picker(ids.AS_OF_DATE, "latest", today, shown[ids.AS_OF_DATE]),
             ),
             _labelled(
                 "Compare with",
                 dbc.Input(
                     id=ids.COMPARE_INPUT,
+                    value=shown[ids.COMPARE_INPUT],
                     debounce=True,
                     maxLength=15,
                     size="sm",
@@ -134,7 +151,7 @@ def create_chart_controls(index_ticker: str, today: date) -> html.Div:
                 dbc.Checklist(
                     id=ids.INDICATOR_CHECKLIST,
                     options=[{"label": v, "value": k} for k, v in INDICATOR_LABELS.items()],
-                    value=[],
+                    value=shown[ids.INDICATOR_CHECKLIST],
                     inline=True,
                     className="small",
                 ),

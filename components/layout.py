@@ -10,6 +10,7 @@ from dash import dcc, html
 from callbacks.services import Services
 from components import ids
 from components.chart_panel import ChartContent, create_chart_card, create_read_card
+from components.control_values import shown_values
 from components.controls import create_chart_controls
 from components.header import create_header, create_source_banner
 from components.movers import create_movers_section
@@ -28,6 +29,7 @@ def create_layout(
     today = today or date.today()
     market = services.market
     query = to_query(state)
+    shown = shown_values(state)
     return dbc.Container(
         [
             dcc.Location(id=ids.URL, refresh=False),
@@ -45,14 +47,14 @@ def create_layout(
                 dismissable=True,
                 className="py-2 mb-2",
             ),
-            create_chart_controls(market.index_ticker, today),
+            create_chart_controls(market.index_ticker, today, shown),
             dbc.Row(
                 [
                     dbc.Col(create_chart_card(chart), lg=8),
                     dbc.Col(create_read_card(chart), lg=4, className="mb-3"),
                 ]
             ),
-            create_movers_section(today),
+            create_movers_section(today, shown),
             create_sectors_section(),
             html.Footer(
                 "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -80,7 +82,7 @@ def create_grid(grid_id: str, file_name: str) -> dag.AgGrid:
     )
 
 
-def create_movers_filters(today: date) -> html.Div:
+def create_movers_filters(today: date, shown: Mapping[str, Any]) -> html.Div:
     """Period and sector filters that apply to both tables."""
     sectors = [{"label": s, "value": s} for s in GICS_SECTORS]
     return html.Div(
@@ -91,7 +93,7 @@ def create_movers_filters(today: date) -> html.Div:
                     dbc.RadioItems(
                         id=ids.PERIOD_SELECT,
                         options=PERIOD_OPTIONS,
-                        value="ytd",
+                        value=shown[ids.PERIOD_SELECT],
                         inline=True,
                         className="small",
                     ),
@@ -100,14 +102,20 @@ def create_movers_filters(today: date) -> html.Div:
             html.Div(
                 [
                     dbc.Label("From", className="small text-body-secondary mb-0"),
-                    create_date_picker(ids.PERIOD_FROM_DATE, "start date", today),
+                    create_date_picker(
+                        ids.PERIOD_FROM_DATE, "start date", today, shown[ids.PERIOD_FROM_DATE]
+                    ),
                 ]
             ),
             html.Div(
                 [
                     dbc.Label("Only sectors", className="small text-body-secondary mb-0"),
                     dcc.Dropdown(
-                        id=ids.INCLUDE_SECTORS, options=sectors, multi=True, placeholder="all"
+                        id=ids.INCLUDE_SECTORS,
+                        options=sectors,
+                        value=shown[ids.INCLUDE_SECTORS],
+                        multi=True,
+                        placeholder="all",
                     ),
                 ],
                 style={"minWidth": "14rem", "flex": "1"},
@@ -116,7 +124,11 @@ def create_movers_filters(today: date) -> html.Div:
                 [
                     dbc.Label("Exclude sectors", className="small text-body-secondary mb-0"),
                     dcc.Dropdown(
-                        id=ids.EXCLUDE_SECTORS, options=sectors, multi=True, placeholder="none"
+                        id=ids.EXCLUDE_SECTORS,
+                        options=sectors,
+                        value=shown[ids.EXCLUDE_SECTORS],
+                        multi=True,
+                        placeholder="none",
                     ),
                 ],
                 style={"minWidth": "14rem", "flex": "1"},
@@ -124,7 +136,7 @@ def create_movers_filters(today: date) -> html.Div:
             dbc.Switch(
                 id=ids.EXCLUDE_BIOTECH,
                 label="Exclude biotech (Health Care)",
-                value=False,
+                value=shown[ids.EXCLUDE_BIOTECH],
                 className="small mb-1",
             ),
         ],
@@ -155,12 +167,12 @@ def _grid_card(title: str, grid_id: str, export_id: str, file_name: str) -> dbc.
     )
 
 
-def create_movers_section(today: date) -> html.Div:
-    """Filters, a note of what was left out, and the two tables side by side."""
+def create_movers_section(today: date, shown: Mapping[str, Any]) -> html.Div:
+    """Filters (``shown``: each one's value by id), a note, and the two tables side by side."""
     return html.Div(
         [
             html.H5("Movers and laggards", className="mt-2"),
-            create_movers_filters(today),
+            create_movers_filters(today, shown),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
             dbc.Row(
                 [

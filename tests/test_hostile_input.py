@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 from app import create_app
 from callbacks.chart import chart_view
 from callbacks.services import Services
-from callbacks.view import CLICKS, CONTROLS, next_view
+from callbacks.view import CLICKS, next_view
 from components import ids
+from components.control_values import CONTROLS
 from components.view_state import (
     CHANNEL_MAX,
     CHANNEL_MIN,

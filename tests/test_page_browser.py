@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+import plotly.offline
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -237,3 +238,36 @@ def test_toggling_an_overlay_redraws_in_the_browser_without_the_server(
     wait_until(lambda: _trace_visible(dash_duo, "SMA 200") is True, message="SMA 200 drawn")
     assert len(calls) > drawn, "an overlay the figure lacks is drawn by the server"
     assert _trace_visible(dash_duo, "SMA 50") is True
+
+
+def test_the_page_opens_on_its_urls_chart_drawn_once_with_the_finance_bundle(
+    dash_duo, monkeypatch, tmp_path, screenshot_dir
+):
+    import callbacks.chart
+
+    drawn = []
+    real_chart_view = callbacks.chart.chart_view
+    monkeypatch.setattr(
+        callbacks.chart,
+        "chart_view",
+        lambda services, state, *a, **k: (
+            drawn.append(state.ticker) or real_chart_view(services, state, *a, **k)
+        ),
+    )
+    app = create_app(Settings(source="demo", cache_dir=tmp_path, cache_timeout=0))
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/?ticker=DEMO-LARGE&range=2y")
+    _loaded(dash_duo)
+    assert _chart_title(dash_duo).startswith("DEMO-LARGE")
+    assert dash_duo.find_element("#ticker-input").get_attribute("value") == "DEMO-LARGE"
+    wait_until(lambda: _query(dash_duo).get("range") == ["2y"], message="the URL kept")
+    assert drawn.count("DEMO-LARGE") == 1, "drawn for the layout, not again by the callback"
+    scripts = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
+    assert any("/assets/vendor/plotly-finance-" in name for name in scripts)
+    assert not any("plotly.min.js" in name for name in scripts), "the full bundle is not loaded"
+    major_minor = ".".join(plotly.offline.get_plotlyjs_version().split(".")[:2])
+    assert dash_duo.driver.execute_script("return Plotly.version;").startswith(major_minor)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "page-opened-at-url.png"))
+    assert dash_duo.get_logs() == []

@@ -4,14 +4,13 @@ from datetime import date
 
 from callbacks.view import (
     CHART_FIELDS,
-    CONTROLS,
     MOVERS_FIELDS,
-    control_values,
     differs,
     needs_redraw,
     next_view,
 )
 from components import ids
+from components.control_values import CONTROLS, control_values
 from components.view_state import ViewState, parse_query, to_query
 
 TODAY = date(2026, 11, 25)

@@ -1,0 +1,153 @@
+"""The page paints its chart from the layout: drawn for the URL it was opened at, once.
+
+The layout request carries the page's URL in its Referer; the layout then holds the chart,
+the read and the controls of that view, and the chart callback leaves them alone until
+something changes. The page draws with plotly.js's finance bundle from ``assets/vendor``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+import pytest
+from dash import Dash
+
+from app import create_app
+from components.view_state import ViewState, to_query
+from settings import Settings
+from tests.test_cache import callback_request
+
+ROOT = Path(__file__).resolve().parents[1]
+VIEW = "?ticker=DEMO-LARGE&range=2y&ind=sma50,rsi"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Dash:
+    cache = tmp_path_factory.mktemp("first-paint")
+    return create_app(Settings(source="demo", cache_dir=cache, cache_timeout=0))
+
+
+def _components(node: Any) -> Iterator[dict[str, Any]]:
+    """Every component of a layout as served (JSON), depth first."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _components(child)
+    elif isinstance(node, dict) and "props" in node:
+        yield node
+        for value in node["props"].values():
+            yield from _components(value)
+
+
+def _props(layout: Any, component_id: str) -> dict[str, Any]:
+    (found,) = [c["props"] for c in _components(layout) if c["props"].get("id") == component_id]
+    return found
+
+
+def _layout(app: Dash, referrer: str | None) -> Any:
+    headers = {"Referer": referrer} if referrer is not None else {}
+    response = app.server.test_client().get("/_dash-layout", headers=headers)
+    assert response.status_code == 200
+    return json.loads(response.data)
+
+
+def test_the_layout_holds_the_chart_read_and_controls_of_the_pages_url(app: Dash) -> None:
+    layout = _layout(app, f"http://localhost/{VIEW}")
+
+    figure = _props(layout, "price-chart")["figure"]
+    assert figure["layout"]["title"]["text"].startswith("DEMO-LARGE")
+    assert {trace.get("name") for trace in figure["data"]} >= {"SMA 50", "RSI 14"}
+    assert "MACD hist" not in {trace.get("name") for trace in figure["data"]}
+    assert "DEMO-LARGE" in json.dumps(_props(layout, "read-panel")["children"])
+    assert _props(layout, "ticker-input")["value"] == "DEMO-LARGE"
+    assert _props(layout, "range-select")["value"] == "2y"
+    assert _props(layout, "indicator-checklist")["value"] == ["sma50", "rsi"]
+    query = to_query(ViewState("DEMO-LARGE", range="2y", indicators=("sma50", "rsi")))
+    assert _props(layout, "view-store")["data"] == query
+    assert _props(layout, "chart-view")["data"] == query
+    assert _props(layout, "drawn-chart")["data"] == {"view": query, "dark": False}
+
+
+@pytest.mark.parametrize(
+    "referrer",
+    [
+        None,
+        "",
+        "http://elsewhere.example/?ticker=DEMO-LARGE",
+        "not a url \x00",
+        "http://localhost/",
+    ],
+)
+def test_without_a_usable_referer_the_layout_is_the_default_view(app: Dash, referrer) -> None:
+    layout = _layout(app, referrer)
+
+    assert _props(layout, "ticker-input")["value"] == "DEMO-R2K"
+    title = _props(layout, "price-chart")["figure"]["layout"]["title"]["text"]
+    assert title.startswith("DEMO-R2K")
+
+
+def test_a_hostile_referer_query_still_gives_a_page(app: Dash) -> None:
+    layout = _layout(app, "http://localhost/?ticker=%3Cscript%3E&range=9y&channel=-1")
+
+    assert _props(layout, "ticker-input")["value"] == "DEMO-R2K"
+    assert _props(layout, "range-select")["value"] == "5y"
+    assert "<script>" not in json.dumps(layout)
+
+
+def _chart_post(app: Dash, query: str, dark: bool, drawn: Any) -> Any:
+    client = app.server.test_client()
+    dependencies = json.loads(client.get("/_dash-dependencies").data)
+    values = {
+        "chart-view": query,
+        "theme-switch": dark,
+        "view-store": query,
+        "drawn-chart": drawn,
+    }
+    return client.post(
+        "/_dash-update-component",
+        json=callback_request(dependencies, "price-chart.figure", values),
+    )
+
+
+def test_the_chart_callback_leaves_the_chart_the_layout_drew(app: Dash) -> None:
+    query = to_query(ViewState("DEMO-LARGE"))
+
+    response = _chart_post(app, query, False, {"view": query, "dark": False})
+
+    assert response.status_code == 204  # PreventUpdate: nothing sent, nothing drawn
+
+
+@pytest.mark.parametrize(
+    ("dark", "drawn"),
+    [
+        (True, {"view": "?ticker=DEMO-LARGE", "dark": False}),  # a dark theme kept from before
+        (False, {"view": "?ticker=DEMO-R2K", "dark": False}),  # the URL said otherwise
+        (False, None),
+    ],
+)
+def test_the_chart_callback_redraws_for_another_view_or_theme(app: Dash, dark, drawn) -> None:
+    query = "?ticker=DEMO-LARGE"
+
+    response = _chart_post(app, query, dark, drawn)
+
+    assert response.status_code == 200
+    outputs = json.loads(response.data)["response"]
+    assert outputs["price-chart"]["figure"]["layout"]["title"]["text"].startswith("DEMO-LARGE")
+    assert outputs["drawn-chart"]["data"] == {"view": query, "dark": dark}
+
+
+def test_the_vendored_plotly_bundle_matches_plotly_pys_plotly_js() -> None:
+    (bundle,) = (ROOT / "assets" / "vendor").glob("plotly-finance-*.min.js")
+    header = bundle.read_text(encoding="utf-8")[:200]
+    match = re.search(r"plotly\.js \(finance - minified\) v(\d+)\.(\d+)\.\d+", header)
+    assert match, f"no plotly.js version in the header of {bundle.name}"
+    major, minor = plotly.offline.get_plotlyjs_version().split(".")[:2]
+    assert match.groups() == (major, minor), (
+        f"{bundle.name} does not draw the figures plotly {plotly.__version__} writes "
+        f"(plotly.js {plotly.offline.get_plotlyjs_version()}); vendor the matching bundle"
+    )
+    assert f"-{'.'.join(match.groups())}." in bundle.name, "the file name says its version"
