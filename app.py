@@ -23,6 +23,9 @@ from market.data import MarketData
 from market.sources import resolve_source
 from settings import Settings
 
+ASSET_MAX_AGE = 365 * 24 * 3600
+"""Seconds browsers keep ``assets/`` files without asking again."""
+
 
 def create_services(settings: Settings) -> Services:
     """Resolve the data source once, warm up the indicators, wrap both for the callbacks.
@@ -53,6 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         background_callback_manager=background_manager(settings),
     )
     protect(app, settings)
+    # Assets are linked with their modification time (?m=...): a return visit need not ask.
+    app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     app.layout = lambda: page_layout(services)
     view.register(app, services)
     chart.register(app, services)

@@ -151,3 +151,15 @@ def test_the_vendored_plotly_bundle_matches_plotly_pys_plotly_js() -> None:
         f"(plotly.js {plotly.offline.get_plotlyjs_version()}); vendor the matching bundle"
     )
     assert f"-{'.'.join(match.groups())}." in bundle.name, "the file name says its version"
+
+
+def test_assets_are_linked_by_version_and_kept_by_the_browser(app: Dash) -> None:
+    client = app.server.test_client()
+    page = client.get("/").get_data(as_text=True)
+    (link,) = re.findall(r'src="(/assets/vendor/plotly-finance-[^"]+)"', page)
+    assert "?m=" in link, "the link changes when the file does"
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 365 * 24 * 3600
