@@ -3,16 +3,21 @@
 Measured: the app's default page from a running server. Floor: a static page holding the
 identical figure (``chart_view`` of the same default view, written by
 ``plotly.io.write_html`` with plotly.js from the local plotly package), served from a
-loopback HTTP server in this process. The time is read with the page's own clock
-(``performance.now()``, which starts at navigation) by a MutationObserver installed before
-any page script runs, at the first moment a candlestick trace exists in the chart's SVG.
-Both pages are loaded with the browser cache off (a first visit) and with it on (a return
-visit), alternately, after one unmeasured load of each.
+loopback HTTP server in this process. The app draws with plotly.js's finance bundle
+(``assets/vendor``); the same static page with that bundle is measured too, so the note
+says how much of the difference is the bundle and how much is the app.
+
+The time is read with the page's own clock (``performance.now()``, which starts at
+navigation) by a MutationObserver installed before any page script runs, at the first
+moment a candlestick trace exists in the chart's SVG. The pages are loaded with the browser
+cache off (a first visit) and with it on (a return visit), in turn, after unmeasured loads
+of each (Chromium keeps compiled scripts only from the third load of a page on).
 """
 
 from __future__ import annotations
 
 import functools
+import shutil
 import statistics
 import tempfile
 import threading
@@ -30,6 +35,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 from bench.report import Row
+from bench.timing import ROOT
 from callbacks.chart import chart_view
 from callbacks.services import Services
 from components.view_state import parse_query
@@ -49,6 +55,8 @@ CHROMIUM_FLAGS = (
 )
 CHART_DRAWN = "#price-chart .main-svg .boxlayer .trace"
 PAINT_TIMEOUT = 60.0
+WARM_UP_LOADS = 3
+APP_BUNDLE = "plotly-finance-*.min.js"
 
 _RECORDER = (
     """
@@ -66,21 +74,25 @@ _RECORDER = (
 ).replace("CHART_DRAWN", CHART_DRAWN)
 
 
-def write_static_page(services: Services, directory: Path) -> Path:
-    """The default view's figure as a standalone page with plotly.js beside it."""
+def write_static_pages(services: Services, directory: Path) -> dict[str, str]:
+    """The default view's figure as two standalone pages, by name: with plotly.js's full
+    bundle (``write_html``'s own) and with the app's bundle; the scripts lie beside them."""
     state = parse_query("", services.default_ticker, date.today())
     figure = chart_view(services, state).figure
-    page = directory / "chart.html"
-    pio.write_html(
-        figure,
-        page,
-        include_plotlyjs="directory",
-        full_html=True,
-        div_id="price-chart",
-        default_height="720px",
-        config={"displaylogo": False, "responsive": True},
-    )
-    return page
+    options: dict[str, Any] = {
+        "full_html": True,
+        "div_id": "price-chart",
+        "default_height": "720px",
+        "config": {"displaylogo": False, "responsive": True},
+    }
+    pio.write_html(figure, directory / "static.html", include_plotlyjs="directory", **options)
+    (bundle,) = (ROOT / "assets" / "vendor").glob(APP_BUNDLE)
+    shutil.copy(bundle, directory / bundle.name)
+    pio.write_html(figure, directory / "static-app-bundle.html", include_plotlyjs=False, **options)
+    page = directory / "static-app-bundle.html"
+    script = f'<script src="{bundle.name}"></script>'
+    page.write_text(page.read_text(encoding="utf-8").replace("<body>", "<body>" + script, 1))
+    return {"static": "static.html", "static, app's bundle": page.name}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -134,29 +146,37 @@ def paint_ms(driver: webdriver.Chrome, url: str, cached: bool) -> float:
 
 
 def measure(app_url: str, services: Services, repeat: int = 5) -> list[Row]:
-    """Median first paint of the app's page and of the static page, cache off and on."""
+    """Median first paint of the app's page and of the static pages, cache off and on."""
     with tempfile.TemporaryDirectory(prefix="r2k-bench-paint-") as directory:
-        page = write_static_page(services, Path(directory))
+        pages = write_static_pages(services, Path(directory))
         with static_server(Path(directory)) as static_url, chromium() as driver:
-            urls = {"app": app_url + "/", "static": f"{static_url}/{page.name}"}
+            urls = {"app": app_url + "/"}
+            urls.update({name: f"{static_url}/{page}" for name, page in pages.items()})
             rows = []
             for cached in (False, True):
-                times: dict[str, list[float]] = {"app": [], "static": []}
+                times: dict[str, list[float]] = {name: [] for name in urls}
                 for url in urls.values():
-                    paint_ms(driver, url, cached)
+                    for _ in range(WARM_UP_LOADS):
+                        paint_ms(driver, url, cached)
                 for _ in range(repeat):
                     for name, url in urls.items():
                         times[name].append(paint_ms(driver, url, cached))
+                medians = {name: statistics.median(values) for name, values in times.items()}
                 label = "return visit (cache on)" if cached else "first visit (cache off)"
+                spread = ", ".join(f"{t:.0f}" for t in sorted(times["static"]))
                 rows.append(
                     Row(
                         FIGURE,
                         label,
-                        statistics.median(times["app"]),
+                        medians["app"],
                         "ms",
-                        statistics.median(times["static"]),
+                        medians["static"],
                         goal_ratio=1.5,
-                        note=f"median of {repeat}; floor: plotly.io.write_html page",
+                        note=(
+                            f"median of {repeat}; floor: plotly.io.write_html page "
+                            f"(all: {spread} ms); the same page with the app's plotly.js "
+                            f"bundle: {medians["static, app's bundle"]:.0f} ms"
+                        ),
                     )
                 )
     return rows
