@@ -27,6 +27,7 @@ from market.data import REFETCH_SECONDS, MarketData
 from market.sources import CACHED, LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
+from tests.dash_payloads import callback_request
 from tests.servers import free_port, gunicorn_server, redis_server
 from tests.store_fakes import FakeProvider, synthetic_bars
 
@@ -41,28 +42,6 @@ class Counter:
     def __call__(self) -> Any:
         self.calls += 1
         return self.value
-
-
-def callback_request(
-    dependencies: list[dict[str, Any]], output: str, values: dict[str, Any]
-) -> dict[str, Any]:
-    """The body the browser POSTs to /_dash-update-component for the callback of ``output``."""
-    dependency = next(
-        d for d in dependencies if output in d["output"] and not d.get("clientside_function")
-    )
-    outputs = [
-        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-        for part in dependency["output"].strip(".").split("...")
-    ]
-    inputs = [{**spec, "value": values[spec["id"]]} for spec in dependency["inputs"]]
-    state = [{**spec, "value": values.get(spec["id"])} for spec in dependency["state"]]
-    return {
-        "output": dependency["output"],
-        "outputs": outputs,
-        "inputs": inputs,
-        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
-        "state": state,
-    }
 
 
 def chart_request(dependencies: list[dict[str, Any]], query: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dash import Dash
 from app import create_app
 from components.view_state import ViewState, to_query
 from settings import Settings
-from tests.test_cache import callback_request
+from tests.dash_payloads import callback_request
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEW = "?ticker=DEMO-LARGE&range=2y&ind=sma50,rsi"
