@@ -22,7 +22,6 @@ from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, p
 from components import ids
 from components.chart_panel import ChartContent, create_read_content
 from components.view_state import ViewState, parse_query, to_query
-from hosting.cache import data_version, result_key
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
 
@@ -243,8 +242,7 @@ def chart_content(
     today = _today()
     drawn = parse_query(asked or "", services.default_ticker, today).overlays
     state = parse_query(latest or asked or "", services.default_ticker, today)
-    market = services.market
-    key = result_key("chart", market.source.label, data_version(market), state, bool(dark), drawn)
+    key = services.result_key("chart", state, bool(dark), drawn)
 
     def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
         view = chart_view(services, state, bool(dark), drawn)
@@ -262,10 +260,6 @@ def first_chart(services: Services, state: ViewState) -> ChartContent:
 
 def register(app: Dash, services: Services) -> None:
     """Attach the chart callbacks to ``app``."""
-
-    def _result_key(area: str, state: ViewState, dark: bool) -> str:
-        market = services.market
-        return result_key(area, market.source.label, data_version(market), state, bool(dark))
 
     @app.callback(
         Output(ids.PRICE_CHART, "figure"),
@@ -300,7 +294,7 @@ def register(app: Dash, services: Services) -> None:
             return no_update, shown, hidden
         state = parse_query(query or "", services.default_ticker, _today())
         figure = services.cache.get_or_compute(
-            _result_key("compare", state, dark),
+            services.result_key("compare", state, bool(dark)),
             lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
         )
         return figure, hidden, {"height": "720px"}

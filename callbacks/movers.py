@@ -16,7 +16,6 @@ from charts.sectors import sector_figure
 from components import ids
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
-from hosting.cache import data_version, result_key
 
 TOP_N = 15
 HOLDINGS_N = 10
@@ -133,8 +132,7 @@ def register(app: Dash, services: Services) -> None:
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        market = services.market
-        key = result_key("movers", market.source.label, data_version(market), state, bool(dark))
+        key = services.result_key("movers", state, bool(dark))
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         return top, bottom, note, sectors, create_holdings_table(holdings)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hosting.cache import NoCache, ResultCache
+from hosting.cache import NoCache, ResultCache, data_version, result_key
 from market.data import MarketData
 from settings import Settings
 
@@ -21,3 +21,11 @@ class Services:
     def default_ticker(self) -> str:
         """The ticker the page opens on: the configured one, else the source's index."""
         return (self.settings.ticker or self.market.index_ticker).upper()
+
+    def result_key(self, area: str, *parts: object) -> str:
+        """The cache key of a result of ``area`` for ``parts`` (a view, the theme...).
+
+        It also names the data source and its version, so new data never gets an old result.
+        """
+        market = self.market
+        return result_key(area, market.source.label, data_version(market), *parts)
