@@ -38,6 +38,10 @@ ACTION_WEIGHTS: dict[str, int] = {
     "reload": 1,
 }
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+PAGE_DRAWN: dict[PropId, Any] = {("chart-painted", "data"): True}
+"""What the page's browser code sets once the chart is drawn (it then asks for the tables)."""
+TABLES = ('{"side":"top","type":"movers-table"}', '{"side":"bottom","type":"movers-table"}')
+"""The movers and laggards tables' ids, as Dash writes them."""
 
 
 @dataclass
@@ -68,7 +72,7 @@ class LoadResult:
 
 def _rows(page: DashPage) -> list[tuple[str, dict[str, Any]]]:
     rows = []
-    for grid in ("movers-grid", "laggards-grid"):
+    for grid in TABLES:
         for row in page.value(grid, "rowData") or []:
             if isinstance(row, dict) and row.get("ticker"):
                 rows.append((grid, row))
@@ -118,7 +122,7 @@ def _user(
     rng = random.Random(seed)
     actions = 0
     with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT) as client:
-        page = DashPage(client, record)
+        page = DashPage(client, record, drawn=PAGE_DRAWN)
         page.load()
         while time.monotonic() < deadline:
             _, changes = next_action(page, rng)

@@ -7,19 +7,47 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, ctx, no_update
+from dash.exceptions import PreventUpdate
 
 from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
 from components import ids
+from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
 
 TOP_N = 15
 HOLDINGS_N = 10
 PERIOD_LABELS = {"1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
+EXPORT_BUTTONS = {ids.MOVERS_EXPORT: ids.TOP, ids.LAGGARDS_EXPORT: ids.BOTTOM}
+TABLES_WAIT_MS = 3000
+WAIT_FOR_CHART_JS = """
+function () {
+    // Resolves once the price chart has been drawn (or after a few seconds regardless),
+    // so that AG Grid loads after the chart and never holds it back.
+    return new Promise((resolve) => {
+        const drawn = () => document.querySelector("#PRICE_CHART .main-svg");
+        if (drawn()) {
+            resolve(true);
+            return;
+        }
+        const observer = new MutationObserver(() => {
+            if (drawn()) {
+                observer.disconnect();
+                resolve(true);
+            }
+        });
+        observer.observe(document.body, {childList: true, subtree: true});
+        setTimeout(() => {
+            observer.disconnect();
+            resolve(true);
+        }, WAIT_MS);
+    });
+}
+""".replace("PRICE_CHART", ids.PRICE_CHART).replace("WAIT_MS", str(TABLES_WAIT_MS))
 
 
 @dataclass(frozen=True)
@@ -112,19 +140,50 @@ def selected_ids(query: str | None, default_ticker: str) -> dict[str, list[str]]
     return {"ids": [state.ticker]}
 
 
+def export_flags(trigger: str | None, sides: list[str]) -> list[Any]:
+    """What each table (by side, in page order) gets when a CSV button is clicked."""
+    side = EXPORT_BUTTONS.get(trigger or "")
+    return [True if table == side else no_update for table in sides]
+
+
+def _sides(outputs: list[dict[str, Any]]) -> list[str]:
+    """The sides of the tables a pattern-matched output names, in page order."""
+    return [output["id"]["side"] for output in outputs]
+
+
 def register(app: Dash, services: Services) -> None:
-    """Attach the movers callbacks to ``app``; results are cached per view and data version."""
+    """Attach the movers callbacks to ``app``; results are cached per view and data version.
+
+    The tables are made once the chart is drawn: a clientside wait for the chart sets
+    ``CHART_PAINTED``, which puts both tables on the page, whose arrival fills them.
+    """
+    app.clientside_callback(
+        WAIT_FOR_CHART_JS,
+        Output(ids.CHART_PAINTED, "data"),
+        Input(ids.URL, "pathname"),
+    )
 
     @app.callback(
-        Output(ids.MOVERS_GRID, "rowData"),
-        Output(ids.LAGGARDS_GRID, "rowData"),
+        Output(ids.MOVERS_SLOT, "children"),
+        Output(ids.LAGGARDS_SLOT, "children"),
+        Input(ids.CHART_PAINTED, "data"),
+        prevent_initial_call=True,
+    )
+    def _create_tables(_painted: Any) -> tuple[Any, Any]:
+        return create_grid(ids.TOP), create_grid(ids.BOTTOM)
+
+    @app.callback(
+        Output(ids.EVERY_MOVERS_TABLE, "rowData"),
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
         Output(ids.HOLDINGS_TABLE, "children"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
-    def _update_movers(query: str | None, dark: bool) -> tuple[Any, ...]:
+    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+        if not tables:
+            raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
 
         def compute() -> tuple[Any, ...]:
@@ -134,31 +193,24 @@ def register(app: Dash, services: Services) -> None:
 
         key = services.result_key("movers", state, bool(dark))
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
-        return top, bottom, note, sectors, create_holdings_table(holdings)
+        rows = {ids.TOP: top, ids.BOTTOM: bottom}
+        tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]
+        return tables_rows, note, sectors, create_holdings_table(holdings)
 
     @app.callback(
-        Output(ids.MOVERS_GRID, "selectedRows"),
-        Output(ids.LAGGARDS_GRID, "selectedRows"),
+        Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),
         Input(ids.VIEW_STORE, "data"),
-        Input(ids.MOVERS_GRID, "rowData"),
-        Input(ids.LAGGARDS_GRID, "rowData"),
+        Input(ids.EVERY_MOVERS_TABLE, "rowData"),
     )
-    def _mark_selection(query: str | None, *_rows: Any) -> tuple[Any, Any]:
+    def _mark_selection(query: str | None, _rows: Any) -> list[Any]:
         selection = selected_ids(query, services.default_ticker)
-        return selection, selection
+        return [selection for _ in ctx.outputs_list]
 
     @app.callback(
-        Output(ids.MOVERS_GRID, "exportDataAsCsv"),
+        Output(ids.EVERY_MOVERS_TABLE, "exportDataAsCsv"),
         Input(ids.MOVERS_EXPORT, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def _export_movers(_clicks: int) -> bool:
-        return True
-
-    @app.callback(
-        Output(ids.LAGGARDS_GRID, "exportDataAsCsv"),
         Input(ids.LAGGARDS_EXPORT, "n_clicks"),
         prevent_initial_call=True,
     )
-    def _export_laggards(_clicks: int) -> bool:
-        return True
+    def _export(*_clicks: Any) -> list[Any]:
+        return export_flags(ctx.triggered_id, _sides(ctx.outputs_list))

@@ -36,10 +36,10 @@ from market.universe import GICS_SECTORS
 
 CLICKS: tuple[tuple[str, str], ...] = (
     (ids.INDEX_BUTTON, "n_clicks"),
-    (ids.MOVERS_GRID, "cellClicked"),
-    (ids.LAGGARDS_GRID, "cellClicked"),
     (ids.SECTOR_CHART, "clickData"),
 )
+"""Clicks that change the view; a click on a row of either table (``ids.MOVERS_TABLE``)
+comes in through its own pattern-matched input."""
 
 
 CHART_FIELDS = (
@@ -151,7 +151,7 @@ def _field(payload: object, name: str) -> object:
 
 def apply_click(state: ViewState, trigger: str, payload: Any) -> ViewState:
     """A click on a table row loads its ticker; a click on a sector toggles that filter."""
-    if trigger in (ids.MOVERS_GRID, ids.LAGGARDS_GRID):
+    if trigger == ids.MOVERS_TABLE:
         ticker = parse_ticker(_text(_field(payload, "rowId")))
         return replace(state, ticker=ticker) if ticker else state
     if trigger == ids.SECTOR_CHART:
@@ -215,6 +215,13 @@ def _notice(update: ViewUpdate, trigger: str | None) -> list[Any]:
     return [[f"{p} " for p in update.problems], bool(update.problems)]
 
 
+def trigger_name(triggered_id: object) -> str | None:
+    """The id that fired a callback; either table's pattern-matched id is ``ids.MOVERS_TABLE``."""
+    if isinstance(triggered_id, dict):
+        return ids.MOVERS_TABLE if triggered_id.get("type") == ids.MOVERS_TABLE else None
+    return triggered_id if isinstance(triggered_id, str) else None
+
+
 def register(app: Dash, services: Services) -> None:
     """Attach the view callback to ``app``."""
 
@@ -230,6 +237,7 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.URL, "search"),
         *[Input(component, prop) for component, prop in CONTROLS],
         *[Input(component, prop) for component, prop in CLICKS],
+        Input(ids.EVERY_MOVERS_TABLE, "cellClicked"),
         State(ids.VIEW_STORE, "data"),
         State(ids.CHART_VIEW, "data"),
     )
@@ -237,13 +245,16 @@ def register(app: Dash, services: Services) -> None:
         values = list(args[: len(CONTROLS)])
         click_values = args[len(CONTROLS) : len(CONTROLS) + len(CLICKS)]
         previous_query, chart_query = args[-2], args[-1]
-        if ctx.triggered_id == ids.URL and search == previous_query:
+        trigger = trigger_name(ctx.triggered_id)
+        if trigger == ids.URL and search == previous_query:
             raise PreventUpdate  # the echo of our own URL update: nothing changed
         clicks = {
             component: value for (component, _), value in zip(CLICKS, click_values, strict=True)
         }
+        if trigger == ids.MOVERS_TABLE:
+            clicks[ids.MOVERS_TABLE] = ctx.triggered[0]["value"]
         update = next_view(
-            ctx.triggered_id,
+            trigger,
             search,
             values,
             clicks,
@@ -268,6 +279,6 @@ def register(app: Dash, services: Services) -> None:
             query if redraw else no_update,
             query if differs(previous, update.state, MOVERS_FIELDS) else no_update,
             list(update.state.overlays) if overlays_changed else no_update,
-            *_notice(update, ctx.triggered_id),
+            *_notice(update, trigger),
             *changed_values(control_values(update.state), values),
         ]

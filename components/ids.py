@@ -1,5 +1,7 @@
 """Every component id of the page, in one place, so layout and callbacks agree."""
 
+from dash import ALL
+
 # Page state
 URL = "url"
 VIEW_STORE = "view-store"
@@ -7,6 +9,7 @@ CHART_VIEW = "chart-view"
 MOVERS_VIEW = "movers-view"
 OVERLAY_VIEW = "overlay-view"
 DRAWN_CHART = "drawn-chart"
+CHART_PAINTED = "chart-painted"
 THEME_STORE = "theme-store"
 IGNORED_PARAMS = "ignored-params"
 
@@ -40,8 +43,8 @@ PERIOD_FROM_DATE = "period-from-date"
 INCLUDE_SECTORS = "include-sectors"
 EXCLUDE_SECTORS = "exclude-sectors"
 EXCLUDE_BIOTECH = "exclude-biotech"
-MOVERS_GRID = "movers-grid"
-LAGGARDS_GRID = "laggards-grid"
+MOVERS_SLOT = "movers-slot"
+LAGGARDS_SLOT = "laggards-slot"
 MOVERS_EXPORT = "movers-export"
 LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
@@ -54,3 +57,21 @@ REFRESH_PROGRESS_ROW = "refresh-progress-row"
 REFRESH_PROGRESS = "refresh-progress"
 REFRESH_PROGRESS_TEXT = "refresh-progress-text"
 REFRESH_STATUS = "refresh-status"
+
+
+# The two tables are made after the chart is drawn, so callbacks find them by pattern
+# ({"type": MOVERS_TABLE, "side": ALL}): zero tables before, two after.
+MOVERS_TABLE = "movers-table"
+TOP = "top"
+BOTTOM = "bottom"
+
+
+def movers_table(side: str) -> dict[str, str]:
+    """The id of the table of ``side`` (TOP: movers, BOTTOM: laggards)."""
+    if side not in (TOP, BOTTOM):
+        raise ValueError(f"side must be {TOP!r} or {BOTTOM!r}, got {side!r}")
+    return {"type": MOVERS_TABLE, "side": side}
+
+
+EVERY_MOVERS_TABLE = {"type": MOVERS_TABLE, "side": ALL}
+"""Both tables in a callback, or none while the page is still drawing its chart."""

@@ -38,6 +38,7 @@ def create_layout(
             dcc.Store(id=ids.MOVERS_VIEW, data=query),
             dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
+            dcc.Store(id=ids.CHART_PAINTED),
             create_header(market.source, market.updated_at()),
             create_source_banner(market.source),
             dbc.Alert(

@@ -30,6 +30,8 @@ RETURN_STYLE = {
     ]
 }
 
+CSV_NAMES = {ids.TOP: "movers.csv", ids.BOTTOM: "laggards.csv"}
+
 COLUMN_DEFS = [
     {"field": "ticker", "headerName": "Ticker", "width": 105, "pinned": "left"},
     {"field": "name", "headerName": "Name", "flex": 2, "minWidth": 120},
@@ -59,10 +61,11 @@ COLUMN_DEFS = [
 ]
 
 
-def create_grid(grid_id: str, file_name: str) -> dag.AgGrid:
-    """One sortable table of ranked constituents; a row click loads its ticker."""
+def create_grid(side: str) -> dag.AgGrid:
+    """The sortable table of ``side`` (``ids.TOP`` or ``ids.BOTTOM``); a row click loads
+    its ticker. Its rows come from the movers callback."""
     return dag.AgGrid(
-        id=grid_id,
+        id=ids.movers_table(side),
         rowData=[],
         columnDefs=COLUMN_DEFS,
         defaultColDef={"sortable": True, "resizable": True},
@@ -76,7 +79,7 @@ def create_grid(grid_id: str, file_name: str) -> dag.AgGrid:
             "animateRows": False,
             "domLayout": "autoHeight",
         },
-        csvExportParams={"fileName": file_name},
+        csvExportParams={"fileName": CSV_NAMES[side]},
         className="r2k-grid",
         style={"height": None},
     )
@@ -144,7 +147,9 @@ def create_movers_filters(today: date, shown: Mapping[str, Any]) -> html.Div:
     )
 
 
-def _grid_card(title: str, grid_id: str, export_id: str, file_name: str) -> dbc.Card:
+def _table_card(title: str, slot_id: str, export_id: str) -> dbc.Card:
+    """A titled card with a CSV button; its table is put in ``slot_id`` once the chart is
+    drawn (AG Grid's 2 MB script would otherwise hold the chart back)."""
     return dbc.Card(
         [
             dbc.CardHeader(
@@ -161,7 +166,13 @@ def _grid_card(title: str, grid_id: str, export_id: str, file_name: str) -> dbc.
                 ],
                 className="d-flex align-items-center",
             ),
-            dbc.CardBody(create_grid(grid_id, file_name), className="p-0"),
+            dbc.CardBody(
+                html.Div(
+                    html.Div("Ranking…", className="small text-body-secondary p-3"),
+                    id=slot_id,
+                ),
+                className="p-0",
+            ),
         ],
         className="h-100",
     )
@@ -177,14 +188,12 @@ def create_movers_section(today: date, shown: Mapping[str, Any]) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _grid_card("Top movers", ids.MOVERS_GRID, ids.MOVERS_EXPORT, "movers.csv"),
+                        _table_card("Top movers", ids.MOVERS_SLOT, ids.MOVERS_EXPORT),
                         lg=6,
                         className="mb-3",
                     ),
                     dbc.Col(
-                        _grid_card(
-                            "Laggards", ids.LAGGARDS_GRID, ids.LAGGARDS_EXPORT, "laggards.csv"
-                        ),
+                        _table_card("Laggards", ids.LAGGARDS_SLOT, ids.LAGGARDS_EXPORT),
                         lg=6,
                         className="mb-3",
                     ),

@@ -2,16 +2,69 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from components import ids
+
+TABLES = [ids.movers_table(ids.TOP), ids.movers_table(ids.BOTTOM)]
+"""The ids of both movers tables, as the page holds them once its chart is drawn."""
+
+
+def dash_id(component_id: dict[str, Any]) -> str:
+    """A pattern-matching id as Dash writes it in callback specs and responses."""
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
+TOP_TABLE_KEY = dash_id(ids.movers_table(ids.TOP))
+"""The top table's key in a callback response."""
+
 EXPORT_CALLBACK = {
-    "output": "movers-grid.exportDataAsCsv",
-    "outputs": {"id": "movers-grid", "property": "exportDataAsCsv"},
-    "inputs": [{"id": "movers-export", "property": "n_clicks", "value": 1}],
-    "changedPropIds": ["movers-export.n_clicks"],
+    "output": dash_id({"type": ids.MOVERS_TABLE, "side": ["ALL"]}) + ".exportDataAsCsv",
+    "outputs": [{"id": table, "property": "exportDataAsCsv"} for table in TABLES],
+    "inputs": [
+        {"id": ids.MOVERS_EXPORT, "property": "n_clicks", "value": 1},
+        {"id": ids.LAGGARDS_EXPORT, "property": "n_clicks", "value": None},
+    ],
+    "changedPropIds": [f"{ids.MOVERS_EXPORT}.n_clicks"],
     "state": [],
 }
 """The movers CSV-export callback: the smallest real callback a request can run."""
+
+
+def _is_wildcard(spec_id: str) -> bool:
+    return spec_id.startswith("{")
+
+
+def body_outputs(output: str) -> Any:
+    """The ``outputs`` of a body for a callback's output string: a list when it has several,
+    and a list for a pattern (both tables)."""
+    outputs: list[Any] = []
+    for part in output.strip(".").split("..."):
+        component, prop = part.rsplit(".", 1)
+        if _is_wildcard(component):
+            outputs.append([{"id": table, "property": prop} for table in TABLES])
+        else:
+            outputs.append({"id": component, "property": prop})
+    return outputs if output.startswith("..") else outputs[0]
+
+
+def changed_prop(spec: dict[str, Any]) -> str:
+    """The ``changedPropIds`` entry when ``spec`` fired (the top table's, for a pattern)."""
+    component = dash_id(TABLES[0]) if _is_wildcard(spec["id"]) else spec["id"]
+    return f"{component}.{spec['property']}"
+
+
+def with_value(spec: dict[str, Any], value: Any) -> Any:
+    """An input or state of a body; a pattern's (both tables) each get ``value``, or their
+    own id for the ``id`` property."""
+    if not _is_wildcard(spec["id"]):
+        return {**spec, "value": value}
+    prop = spec["property"]
+    return [
+        {"id": table, "property": prop, "value": table if prop == "id" else value}
+        for table in TABLES
+    ]
 
 
 def callback_request(
@@ -21,16 +74,12 @@ def callback_request(
     dependency = next(
         d for d in dependencies if output in d["output"] and not d.get("clientside_function")
     )
-    outputs = [
-        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-        for part in dependency["output"].strip(".").split("...")
-    ]
-    inputs = [{**spec, "value": values[spec["id"]]} for spec in dependency["inputs"]]
-    state = [{**spec, "value": values.get(spec["id"])} for spec in dependency["state"]]
+    inputs = [with_value(spec, values.get(spec["id"])) for spec in dependency["inputs"]]
+    state = [with_value(spec, values.get(spec["id"])) for spec in dependency["state"]]
     return {
         "output": dependency["output"],
-        "outputs": outputs,
+        "outputs": body_outputs(dependency["output"]),
         "inputs": inputs,
-        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+        "changedPropIds": [changed_prop(dependency["inputs"][0])],
         "state": state,
     }

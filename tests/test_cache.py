@@ -116,7 +116,7 @@ def test_a_changed_data_version_recomputes_the_chart(tmp_path: Path) -> None:
     dependencies = client.get("/_dash-dependencies").get_json()
     body = chart_request(dependencies, "?ticker=IDX")
     movers_values = {"movers-view": "?ticker=IDX&period=1m", "theme-switch": True}
-    movers_body = callback_request(dependencies, "movers-grid.rowData", movers_values)
+    movers_body = callback_request(dependencies, "movers-note.children", movers_values)
 
     first = client.post("/_dash-update-component", json=body)
     again = client.post("/_dash-update-component", json=body)

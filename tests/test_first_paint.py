@@ -18,9 +18,11 @@ import pytest
 from dash import Dash
 
 from app import create_app
+from callbacks.movers import TOP_N
+from components import ids
 from components.view_state import ViewState, to_query
 from settings import Settings
-from tests.dash_payloads import callback_request
+from tests.dash_payloads import TABLES, callback_request, dash_id
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEW = "?ticker=DEMO-LARGE&range=2y&ind=sma50,rsi"
@@ -163,3 +165,42 @@ def test_assets_are_linked_by_version_and_kept_by_the_browser(app: Dash) -> None
 
     assert response.status_code == 200
     assert response.cache_control.max_age == 365 * 24 * 3600
+
+
+def test_the_layout_has_no_table_and_the_movers_wait_for_the_tables(app: Dash) -> None:
+    """The tables are put on the page once the chart is drawn; the movers fill them then."""
+    layout = _layout(app, "http://localhost/")
+    assert not [c for c in _components(layout) if c["type"] == "AgGrid"]
+    assert "Ranking" in json.dumps(_props(layout, ids.MOVERS_SLOT)["children"])
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    values = {ids.MOVERS_VIEW: "?ticker=DEMO-R2K&period=1m", ids.THEME_SWITCH: False}
+    body = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
+
+    with_tables = client.post("/_dash-update-component", json=body)
+    body["inputs"][-1] = []
+    body["outputs"][0] = []
+    before_tables = client.post("/_dash-update-component", json=body)
+
+    assert before_tables.status_code == 204
+    assert with_tables.status_code == 200
+    response = with_tables.get_json()["response"]
+    top, bottom = (response[dash_id(table)]["rowData"] for table in TABLES)
+    assert len(top) == len(bottom) == TOP_N
+    assert top[0]["return_pct"] >= bottom[-1]["return_pct"]
+
+
+def test_the_tables_are_made_when_the_chart_is_painted(app: Dash) -> None:
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    body = callback_request(dependencies, f"{ids.MOVERS_SLOT}.children", {ids.CHART_PAINTED: True})
+
+    response = client.post("/_dash-update-component", json=body).get_json()["response"]
+
+    made = [response[slot]["children"] for slot in (ids.MOVERS_SLOT, ids.LAGGARDS_SLOT)]
+    assert [table["type"] for table in made] == ["AgGrid", "AgGrid"]
+    assert [table["props"]["id"] for table in made] == TABLES
+    assert [table["props"]["csvExportParams"]["fileName"] for table in made] == [
+        "movers.csv",
+        "laggards.csv",
+    ]

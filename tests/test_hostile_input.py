@@ -51,6 +51,7 @@ from market.sources import DIRECT, resolve_source
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
 from settings import Settings
+from tests.dash_payloads import body_outputs, changed_prop, dash_id, with_value
 
 TODAY = date(2026, 11, 25)
 FIXTURES = Path(__file__).parent / "data" / "csv"
@@ -225,30 +226,17 @@ def callbacks(client: FlaskClient) -> list[dict[str, Any]]:
     return server_side
 
 
-def _outputs(output: str) -> list[dict[str, str]] | dict[str, str]:
-    """The ``outputs`` of a request body, from a callback's output string, as Dash sends it."""
-    if not output.startswith(".."):
-        component, _, prop = output.rpartition(".")
-        return {"id": component, "property": prop}
-    targets = []
-    for target in output.strip(".").split("..."):
-        component, _, prop = target.rpartition(".")
-        targets.append({"id": component, "property": prop})
-    return targets
-
-
 def _body(callback: dict[str, Any], values: list[Any], trigger: int) -> dict[str, Any]:
     """A ``/_dash-update-component`` body: every input and state with a value."""
     count = len(callback["inputs"])
-    inputs = [{**dep, "value": v} for dep, v in zip(callback["inputs"], values, strict=False)]
-    state = [{**dep, "value": v} for dep, v in zip(callback["state"], values[count:], strict=False)]
-    changed = callback["inputs"][trigger]
+    inputs = [with_value(dep, v) for dep, v in zip(callback["inputs"], values, strict=False)]
+    state = [with_value(dep, v) for dep, v in zip(callback["state"], values[count:], strict=False)]
     return {
         "output": callback["output"],
-        "outputs": _outputs(callback["output"]),
+        "outputs": body_outputs(callback["output"]),
         "inputs": inputs,
         "state": state,
-        "changedPropIds": [f"{changed['id']}.{changed['property']}"],
+        "changedPropIds": [changed_prop(callback["inputs"][trigger])],
     }
 
 
@@ -330,12 +318,13 @@ def _callback(callbacks: list[dict[str, Any]], output_prefix: str) -> dict[str, 
     return matching[0]
 
 
+TABLES_PATTERN = dash_id({"type": ids.MOVERS_TABLE, "side": ["ALL"]})
 MAIN_CALLBACKS = {
     f"{ids.URL}.search": 60,
     f"{ids.PRICE_CHART}.figure": 15,
     f"{ids.COMPARE_CHART}.figure": 15,
-    f"{ids.MOVERS_GRID}.rowData": 15,
-    f"{ids.MOVERS_GRID}.selectedRows": 30,
+    f"{TABLES_PATTERN}.rowData": 15,
+    f"{TABLES_PATTERN}.selectedRows": 30,
 }
 """The page's callbacks, and how many hostile payloads each gets (a chart takes a while)."""
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from bench.dash_client import parse_output
+from bench.dash_client import layout_props, matches, parse_output
 from bench.load import check_loopback
 from tests.servers import ROOT, gunicorn_server
 
@@ -35,7 +35,7 @@ def test_load_driver_runs_users_against_gunicorn_without_errors() -> None:
     requests = re.search(r"^requests: (\d+) in [\d.]+ s = [\d.]+ req/s", output, re.MULTILINE)
     assert requests and int(requests.group(1)) > 3, output
     # the users reached the chart and the movers callbacks, not only the page
-    assert "price-chart.figure" in output and "movers-grid.rowData" in output, output
+    assert "price-chart.figure" in output and 'movers-table"}.rowData' in output, output
 
 
 def test_load_driver_refuses_targets_other_than_loopback() -> None:
@@ -53,3 +53,14 @@ def test_callback_outputs_are_read_as_the_renderer_names_them() -> None:
         ("url", "search"),
         ("view-store", "data"),
     )
+
+
+def test_an_all_pattern_matches_every_component_of_its_type_and_only_those() -> None:
+    pattern = '{"side":["ALL"],"type":"movers-table"}'
+    assert matches(pattern, '{"side":"top","type":"movers-table"}')
+    assert matches(pattern, '{"side":"bottom","type":"movers-table"}')
+    assert not matches(pattern, '{"side":"top","type":"other"}')
+    assert not matches(pattern, "movers-table")
+    assert matches("price-chart", "price-chart") and not matches("price-chart", "read-panel")
+    tree = {"type": "Div", "namespace": "dash_html_components", "props": {"id": {"b": 1, "a": 2}}}
+    assert layout_props(tree) == {('{"a":2,"b":1}', "id"): {"b": 1, "a": 2}}

@@ -82,8 +82,8 @@ def _query(dash_duo) -> dict[str, list[str]]:
 
 def _loaded(dash_duo):
     dash_duo.wait_for_element(CHART_TITLE, timeout=30)
-    wait_until(lambda: len(_grid_rows(dash_duo, "movers-grid")) >= 10, message="movers rows")
-    wait_until(lambda: len(_grid_rows(dash_duo, "laggards-grid")) >= 10, message="laggard rows")
+    wait_until(lambda: len(_grid_rows(dash_duo, "movers-slot")) >= 10, message="movers rows")
+    wait_until(lambda: len(_grid_rows(dash_duo, "laggards-slot")) >= 10, message="laggard rows")
 
 
 def test_page_loads_on_the_demo_market(dash_duo, demo_app, screenshot_dir):
@@ -102,20 +102,20 @@ def test_page_loads_on_the_demo_market(dash_duo, demo_app, screenshot_dir):
 def test_row_click_loads_ticker_and_marks_it_in_both_tables(dash_duo, demo_app, screenshot_dir):
     dash_duo.start_server(demo_app)
     _loaded(dash_duo)
-    top = _pinned_tickers(dash_duo, "movers-grid")[0]
-    _click_row(dash_duo, "movers-grid", top)
+    top = _pinned_tickers(dash_duo, "movers-slot")[0]
+    _click_row(dash_duo, "movers-slot", top)
     wait_until(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
     assert _query(dash_duo)["ticker"] == [top]
-    selected = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected")
+    selected = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-slot .ag-row-selected")
     assert selected and selected[0].get_attribute("row-id") == top
-    laggard = _pinned_tickers(dash_duo, "laggards-grid")[-1]
-    _click_row(dash_duo, "laggards-grid", laggard)
+    laggard = _pinned_tickers(dash_duo, "laggards-slot")[-1]
+    _click_row(dash_duo, "laggards-slot", laggard)
     wait_until(lambda: laggard in _chart_title(dash_duo), message=f"chart of {laggard}")
     wait_until(
-        lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-grid .ag-row-selected"),
+        lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-slot .ag-row-selected"),
         message="the mover row unmarked",
     )
-    marked = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#laggards-grid .ag-row-selected")
+    marked = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#laggards-slot .ag-row-selected")
     assert {row.get_attribute("row-id") for row in marked} == {laggard}
     dash_duo.driver.save_screenshot(str(screenshot_dir / "page-row-click.png"))
 
@@ -130,7 +130,7 @@ def test_sector_click_filters_both_tables(dash_duo, demo_app, screenshot_dir):
     ActionChains(dash_duo.driver).move_to_element(bars[-1]).pause(0.3).click().perform()
     wait_until(lambda: _query(dash_duo).get("include"), message="include in the URL")
     sector = _query(dash_duo)["include"][0]
-    for grid in ("movers-grid", "laggards-grid"):
+    for grid in ("movers-slot", "laggards-slot"):
         wait_until(
             lambda grid=grid: set(_grid_cells(dash_duo, grid, "sector")) == {sector},
             message=f"{grid} filtered to {sector}",
@@ -156,7 +156,7 @@ def test_url_restores_the_view_and_controls_update_the_url(dash_duo, demo_app):
     daily = dash_duo.find_element("#interval-radio input[value='1d']")
     assert daily.is_selected()
     wait_until(
-        lambda: "Health Care" not in set(_grid_cells(dash_duo, "movers-grid", "sector")),
+        lambda: "Health Care" not in set(_grid_cells(dash_duo, "movers-slot", "sector")),
         message="Health Care excluded",
     )
     channel = dash_duo.find_element("#channel-input")
@@ -196,8 +196,8 @@ def test_unknown_ticker_shows_a_message_and_the_tables_still_work(
         lambda: "NOPE" in dash_duo.find_element("#chart-message").text, message="the message"
     )
     dash_duo.driver.save_screenshot(str(screenshot_dir / "page-unknown-ticker.png"))
-    top = _pinned_tickers(dash_duo, "movers-grid")[0]
-    _click_row(dash_duo, "movers-grid", top)
+    top = _pinned_tickers(dash_duo, "movers-slot")[0]
+    _click_row(dash_duo, "movers-slot", top)
     wait_until(lambda: top in _chart_title(dash_duo), message=f"chart of {top}")
     assert dash_duo.find_element("#chart-message").text == ""
 
@@ -270,4 +270,47 @@ def test_the_page_opens_on_its_urls_chart_drawn_once_with_the_finance_bundle(
     major_minor = ".".join(plotly.offline.get_plotlyjs_version().split(".")[:2])
     assert dash_duo.driver.execute_script("return Plotly.version;").startswith(major_minor)
     dash_duo.driver.save_screenshot(str(screenshot_dir / "page-opened-at-url.png"))
+    assert dash_duo.get_logs() == []
+
+
+ORDER_RECORDER = """
+window.__r2kOrder = [];
+let plotly;
+Object.defineProperty(window, "Plotly", {configurable: true, get: () => plotly, set(value) {
+  const react = value.react;
+  value.react = (graph, ...rest) => new Promise((resolve) => setTimeout(resolve, 1500))
+    .then(() => react.call(value, graph, ...rest));
+  plotly = value;
+}});
+new MutationObserver(() => {
+  for (const [name, selector] of [
+    ["chart", "#price-chart .main-svg .boxlayer .trace"],
+    ["table", "#movers-slot .ag-root-wrapper"],
+    ["placeholder", "#movers-slot"],
+  ]) {
+    if (!window.__r2kOrder.includes(name) && document.querySelector(selector)) {
+      window.__r2kOrder.push(name);
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_the_tables_arrive_after_the_chart_is_drawn(dash_duo, demo_app):
+    """Even when drawing takes long (each plotly draw is held back 1.5 s here)."""
+    dash_duo.start_server(demo_app)
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": ORDER_RECORDER}
+    )
+    dash_duo.driver.get(dash_duo.server_url + "/?ticker=DEMO-LARGE")
+    _loaded(dash_duo)
+    order = dash_duo.driver.execute_script("return window.__r2kOrder;")
+    assert order == ["placeholder", "chart", "table"], order
+    scripts = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
+    assert sum("dash_ag_grid/async-" in name for name in scripts) >= 1, "AG Grid loaded later"
+    top = _pinned_tickers(dash_duo, "movers-slot")[0]
+    _click_row(dash_duo, "movers-slot", top)
+    wait_until(lambda: _chart_title(dash_duo).startswith(top), message="row click loads")
     assert dash_duo.get_logs() == []

@@ -10,7 +10,7 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 import pytest
-from dash import html
+from dash import html, no_update
 
 from app import create_services
 from callbacks.chart import (
@@ -20,9 +20,11 @@ from callbacks.chart import (
     read_content,
     read_figures,
 )
-from callbacks.movers import TOP_N, movers_view, period_label, selected_ids
+from callbacks.movers import TOP_N, export_flags, movers_view, period_label, selected_ids
 from callbacks.services import Services
+from callbacks.view import trigger_name
 from charts.theme import SIMULATED_LABEL
+from components import ids
 from components.view_state import ViewState
 from market.data import MarketData
 from market.sources import CACHED, ResolvedSource
@@ -370,3 +372,24 @@ def test_selected_ids_mark_the_charted_ticker():
     assert selected_ids("?ticker=abcd&period=1m", "IWM") == {"ids": ["ABCD"]}
     assert selected_ids(None, "IWM") == {"ids": ["IWM"]}
     assert selected_ids("?ticker=%3Cscript%3E", "IWM") == {"ids": ["IWM"]}
+
+
+def test_each_csv_button_exports_only_its_own_table():
+    sides = [ids.TOP, ids.BOTTOM]
+    assert export_flags(ids.MOVERS_EXPORT, sides) == [True, no_update]
+    assert export_flags(ids.LAGGARDS_EXPORT, sides) == [no_update, True]
+    assert export_flags(ids.LAGGARDS_EXPORT, []) == [], "no tables yet: nothing to export"
+    assert export_flags(None, sides) == [no_update, no_update]
+
+
+def test_a_table_click_is_named_by_its_pattern_whichever_table_it_is():
+    assert trigger_name(ids.movers_table(ids.BOTTOM)) == ids.MOVERS_TABLE
+    assert trigger_name({"type": "something-else", "side": "top"}) is None
+    assert trigger_name(ids.TICKER_INPUT) == ids.TICKER_INPUT
+    assert trigger_name(None) is None
+
+
+def test_a_table_id_names_only_the_two_sides():
+    assert ids.movers_table(ids.TOP) == {"type": ids.MOVERS_TABLE, "side": "top"}
+    with pytest.raises(ValueError, match="side must be"):
+        ids.movers_table("middle")

@@ -245,8 +245,8 @@ def test_page_renders_under_the_policy_with_no_console_errors(dash_duo, tmp_path
         return len(driver.find_elements(By.CSS_SELECTOR, selector))
 
     _wait(lambda: count("#price-chart .boxlayer .trace") > 0, message="the candlesticks")
-    _wait(lambda: count("#movers-grid .ag-center-cols-container .ag-row") >= 10, message="movers")
-    _wait(lambda: count("#laggards-grid .ag-center-cols-container .ag-row") >= 10, message="lags")
+    _wait(lambda: count("#movers-slot .ag-center-cols-container .ag-row") >= 10, message="movers")
+    _wait(lambda: count("#laggards-slot .ag-center-cols-container .ag-row") >= 10, message="lags")
     _wait(lambda: count("#sector-chart .bars .point path") == 11, message="the sector bars")
     assert count("#price-chart .scatterlayer .trace") > 0
     logs = dash_duo.get_logs()

@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from hosting.serve import WORKER_TIMEOUT, gunicorn_options, production_settings
 from settings import Settings
-from tests.dash_payloads import EXPORT_CALLBACK
+from tests.dash_payloads import EXPORT_CALLBACK, TOP_TABLE_KEY
 from tests.servers import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery"
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
 # Dash raises while dispatching this callback (no inputs for a callback that has some).
-FAILING_CALLBACK = {"output": "movers-grid.exportDataAsCsv", "inputs": [], "changedPropIds": []}
+FAILING_CALLBACK = {"output": EXPORT_CALLBACK["output"], "inputs": [], "changedPropIds": []}
 TRACEBACK_MARKS = ("Traceback", 'File "', ".py", "CallbackException", "output_spec")
 
 
@@ -145,7 +145,7 @@ def test_the_authorised_user_gets_every_route(http):
         assert http.get(path, auth=("alice", PASSWORD)).status_code == 200, path
     update = http.post("/_dash-update-component", json=EXPORT_CALLBACK, auth=("alice", PASSWORD))
     assert update.status_code == 200
-    assert update.json()["response"]["movers-grid"]["exportDataAsCsv"] is True
+    assert update.json()["response"][TOP_TABLE_KEY]["exportDataAsCsv"] is True
 
 
 def test_wrong_password_and_unknown_user_are_refused(http):

@@ -67,7 +67,7 @@ def test_a_bad_typed_ticker_keeps_the_previous_one_and_says_so():
 
 def test_row_click_loads_the_ticker_and_sector_click_toggles_the_filter():
     previous = ViewState("IWM")
-    clicked = _next(ids.LAGGARDS_GRID, previous, clicks={ids.LAGGARDS_GRID: {"rowId": "abcd"}})
+    clicked = _next(ids.MOVERS_TABLE, previous, clicks={ids.MOVERS_TABLE: {"rowId": "abcd"}})
     assert clicked.state.ticker == "ABCD"
     sector = {ids.SECTOR_CHART: {"points": [{"y": "Energy", "x": 3.2}]}}
     filtered = _next(ids.SECTOR_CHART, previous, clicks=sector)
