@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bench.dash_client import DashPage, Exchange, PropId
+from bench.dash_client import DashPage, Exchange, PropId, dash_id
 from bench.timing import percentile
 
 REQUEST_TIMEOUT = 30.0
@@ -40,7 +40,7 @@ ACTION_WEIGHTS: dict[str, int] = {
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 PAGE_DRAWN: dict[PropId, Any] = {("chart-painted", "data"): True}
 """What the page's browser code sets once the chart is drawn (it then asks for the tables)."""
-TABLES = ('{"side":"top","type":"movers-table"}', '{"side":"bottom","type":"movers-table"}')
+TABLES = tuple(dash_id({"type": "movers-table", "side": side}) for side in ("top", "bottom"))
 """The movers and laggards tables' ids, as Dash writes them."""
 
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from bench.dash_client import dash_id
 from components import ids
 
 TABLES = [ids.movers_table(ids.TOP), ids.movers_table(ids.BOTTOM)]
 """The ids of both movers tables, as the page holds them once its chart is drawn."""
-
-
-def dash_id(component_id: dict[str, Any]) -> str:
-    """A pattern-matching id as Dash writes it in callback specs and responses."""
-    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
 
 
 TOP_TABLE_KEY = dash_id(ids.movers_table(ids.TOP))
