@@ -290,6 +290,7 @@ new MutationObserver(() => {
   ]) {
     if (!window.__r2kOrder.includes(name) && document.querySelector(selector)) {
       window.__r2kOrder.push(name);
+      window.__r2kAt = {...window.__r2kAt, [name]: performance.now()};
     }
   }
 }).observe(document, {childList: true, subtree: true});
@@ -306,10 +307,13 @@ def test_the_tables_arrive_after_the_chart_is_drawn(dash_duo, demo_app):
     _loaded(dash_duo)
     order = dash_duo.driver.execute_script("return window.__r2kOrder;")
     assert order == ["placeholder", "chart", "table"], order
-    scripts = dash_duo.driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name);"
+    chart_at = dash_duo.driver.execute_script("return window.__r2kAt.chart;")
+    grid_scripts = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('dash_ag_grid/async-')).map(e => e.startTime);"
     )
-    assert sum("dash_ag_grid/async-" in name for name in scripts) >= 1, "AG Grid loaded later"
+    assert grid_scripts, "AG Grid's lazily loaded script was fetched"
+    assert min(grid_scripts) > chart_at, "AG Grid's script is asked for after the chart is drawn"
     top = _pinned_tickers(dash_duo, "movers-slot")[0]
     _click_row(dash_duo, "movers-slot", top)
     wait_until(lambda: _chart_title(dash_duo).startswith(top), message="row click loads")
