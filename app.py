@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         serve_locally=True,
         background_callback_manager=background_manager(settings),
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for readers
     protect(app, settings)
     # Assets are linked with their modification time (?m=...): a return visit need not ask.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE

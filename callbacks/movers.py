@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
+from analysis.names import normal_case
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -19,7 +21,6 @@ from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
 
-TOP_N = 15
 HOLDINGS_N = 10
 PERIOD_LABELS = {"1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
 EXPORT_BUTTONS = {ids.MOVERS_EXPORT: ids.TOP, ids.LAGGARDS_EXPORT: ids.BOTTOM}
@@ -59,6 +60,8 @@ class MoversView:
     note: str
     sectors: go.Figure
     holdings: pd.DataFrame
+    as_of: str = ""
+    """The last session ranked (YYYY-MM-DD), '' when nothing was."""
 
 
 def period_label(period: str) -> str:
@@ -67,8 +70,30 @@ def period_label(period: str) -> str:
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = ["ticker", "name", "sector", "weight", "last_price", "return_pct"]
-    return frame.loc[:, columns].to_dict("records")  # type: ignore[return-value]
+    """Table rows, names in normal case; numbers stay numbers (the CSV export keeps them)."""
+    rows = frame.loc[:, ["ticker", "name", "sector", "weight", "last_price", "return_pct"]]
+    rows = rows.assign(name=[normal_case(str(name)) for name in rows["name"]])
+    return rows.to_dict("records")  # type: ignore[return-value]
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def csv_file_name(state: ViewState, as_of: str, side: str) -> str:
+    """The CSV's name says what it holds: period, as-of date, sector filter and side.
+
+    For example ``r2k-movers-ytd-2025-04-01-excl-health-care-top.csv``.
+    """
+    if side not in (ids.TOP, ids.BOTTOM):
+        raise ValueError(f"side must be {ids.TOP!r} or {ids.BOTTOM!r}, got {side!r}")
+    period = state.period if state.period in PERIODS else f"from-{state.period}"
+    parts = ["r2k-movers", period, as_of or "latest"]
+    if state.include:
+        parts.append("only-" + "-".join(_slug(s) for s in state.include))
+    if state.exclude:
+        parts.append("excl-" + "-".join(_slug(s) for s in state.exclude))
+    return "-".join([*parts, side]) + ".csv"
 
 
 def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
@@ -92,7 +117,8 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
 
 
 def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
-    """Top and bottom constituents, the sector chart and the largest holdings."""
+    """Every ranked constituent best first (top) and worst first (bottom), the sector chart
+    and the largest holdings; the tables show the first rows and scroll to the rest."""
     market = services.market
     simulated = market.source.simulated
     universe = market.universe()
@@ -112,7 +138,7 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
             as_of=state.as_of,
             include_sectors=state.include,
             exclude_sectors=state.exclude,
-            n=TOP_N,
+            n=max(1, len(universe)),
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
     except ValueError as error:
@@ -131,6 +157,7 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
         note=describe_movers(result, state, simulated),
         sectors=figure,
         holdings=universe.nlargest(HOLDINGS_N, "weight"),
+        as_of=f"{result.as_of:%Y-%m-%d}",
     )
 
 
@@ -174,6 +201,7 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "rowData"),
+        Output(ids.EVERY_MOVERS_TABLE, "csvExportParams"),
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
         Output(ids.HOLDINGS_TABLE, "children"),
@@ -189,13 +217,16 @@ def register(app: Dash, services: Services) -> None:
         def compute() -> tuple[Any, ...]:
             view = movers_view(services, state, bool(dark))
             sectors = view.sectors.to_plotly_json()
-            return view.top, view.bottom, view.note, sectors, view.holdings
+            return view.top, view.bottom, view.note, sectors, view.holdings, view.as_of
 
         key = services.result_key("movers", state, bool(dark))
-        top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
+        top, bottom, note, sectors, holdings, as_of = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
-        tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]
-        return tables_rows, note, sectors, create_holdings_table(holdings)
+        sides = _sides(ctx.outputs_list[0])
+        exports = [{"fileName": csv_file_name(state, as_of, side)} for side in sides]
+        holdings = holdings.assign(name=[normal_case(str(n)) for n in holdings["name"]])
+        table = create_holdings_table(holdings)
+        return [rows[side] for side in sides], exports, note, sectors, table
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),

@@ -14,7 +14,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.movers import BIOTECH_PROXY_SECTOR
+from analysis.movers import BIOTECH_PROXY_SECTOR, period_start
 from callbacks.services import Services
 from components import ids
 from components.control_values import CONTROLS, control_values
@@ -38,8 +38,14 @@ CLICKS: tuple[tuple[str, str], ...] = (
     (ids.INDEX_BUTTON, "n_clicks"),
     (ids.SECTOR_CHART, "clickData"),
 )
-"""Clicks that change the view; a click on a row of either table (``ids.MOVERS_TABLE``)
-comes in through its own pattern-matched input."""
+"""Clicks that change the view; a click on a row of either table (``ids.MOVERS_TABLE``), on a
+holding (``ids.HOLDING``) or a sector's button (``ids.SECTOR_BUTTON``) comes in through its
+own pattern-matched input."""
+PATTERN_CLICKS = (ids.MOVERS_TABLE, ids.HOLDING, ids.SECTOR_BUTTON)
+
+
+PERIOD_AT = CONTROLS.index((ids.PERIOD_SELECT, "value"))
+"""Where the period radio is in the controls' values; the "From" date picker follows it."""
 
 
 CHART_FIELDS = (
@@ -113,7 +119,7 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         problems.append(f"Channel window must be {CHANNEL_MIN}-{CHANNEL_MAX} weeks.")
         channel_weeks = previous.channel
     if period == "from":
-        start = parse_date(from_date, today)
+        start = parse_date(from_date, today) or start_of_period(previous, today)
         period_value = start.isoformat() if start else previous.period
     else:
         period_value = period if period in PERIODS else previous.period
@@ -134,6 +140,14 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
     return ViewUpdate(state, tuple(problems))
 
 
+def start_of_period(state: ViewState, today: date) -> date | None:
+    """The first day of ``state``'s period: where "From date" starts until a date is picked."""
+    try:
+        return period_start(state.period, state.as_of or today).date()
+    except ValueError:
+        return None
+
+
 def _text(value: object) -> str:
     """``value`` if the browser sent a string, else nothing: payloads can hold any JSON."""
     return value if isinstance(value, str) else ""
@@ -150,10 +164,17 @@ def _field(payload: object, name: str) -> object:
 
 
 def apply_click(state: ViewState, trigger: str, payload: Any) -> ViewState:
-    """A click on a table row loads its ticker; a click on a sector toggles that filter."""
+    """A click on a table row or a holding loads its ticker; a click on a sector (its bar or
+    its button, whose ``payload`` is the button's id) toggles that filter."""
     if trigger == ids.MOVERS_TABLE:
         ticker = parse_ticker(_text(_field(payload, "rowId")))
         return replace(state, ticker=ticker) if ticker else state
+    if trigger == ids.HOLDING:
+        ticker = parse_ticker(_text(_field(payload, "ticker")))
+        return replace(state, ticker=ticker) if ticker else state
+    if trigger == ids.SECTOR_BUTTON:
+        bar = {"points": [{"y": _field(payload, "sector")}]} if payload else None
+        return apply_click(state, ids.SECTOR_CHART, bar)
     if trigger == ids.SECTOR_CHART:
         points = _field(payload, "points")
         first = points[0] if isinstance(points, list) and points else None
@@ -191,6 +212,8 @@ def next_view(
         return ViewUpdate(replace(previous, ticker=index_ticker))
     if trigger in clicks:
         return ViewUpdate(apply_click(previous, trigger, clicks[trigger]))
+    if trigger == ids.PERIOD_FROM_DATE and parse_date(values[PERIOD_AT + 1], today):
+        values = [*values[:PERIOD_AT], "from", *values[PERIOD_AT + 1 :]]  # a picked date sets it
     update = state_from_controls(values, previous, today)
     if trigger == ids.EXCLUDE_BIOTECH:
         return replace(update, state=toggle_biotech(update.state, bool(values[-1])))
@@ -216,9 +239,11 @@ def _notice(update: ViewUpdate, trigger: str | None) -> list[Any]:
 
 
 def trigger_name(triggered_id: object) -> str | None:
-    """The id that fired a callback; either table's pattern-matched id is ``ids.MOVERS_TABLE``."""
+    """The id that fired a callback; a pattern-matched id is named by its type (either table's
+    is ``ids.MOVERS_TABLE``)."""
     if isinstance(triggered_id, dict):
-        return ids.MOVERS_TABLE if triggered_id.get("type") == ids.MOVERS_TABLE else None
+        kind = triggered_id.get("type")
+        return kind if kind in PATTERN_CLICKS else None
     return triggered_id if isinstance(triggered_id, str) else None
 
 
@@ -238,6 +263,8 @@ def register(app: Dash, services: Services) -> None:
         *[Input(component, prop) for component, prop in CONTROLS],
         *[Input(component, prop) for component, prop in CLICKS],
         Input(ids.EVERY_MOVERS_TABLE, "cellClicked"),
+        Input(ids.EVERY_HOLDING, "n_clicks"),
+        Input(ids.EVERY_SECTOR_BUTTON, "n_clicks"),
         State(ids.VIEW_STORE, "data"),
         State(ids.CHART_VIEW, "data"),
     )
@@ -253,6 +280,8 @@ def register(app: Dash, services: Services) -> None:
         }
         if trigger == ids.MOVERS_TABLE:
             clicks[ids.MOVERS_TABLE] = ctx.triggered[0]["value"]
+        elif trigger in PATTERN_CLICKS:  # a button: its id says what it opens
+            clicks[trigger] = ctx.triggered_id if ctx.triggered[0]["value"] else None
         update = next_view(
             trigger,
             search,

@@ -27,9 +27,13 @@ INDICATOR_LABELS = {
 RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
 
 
-def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
+def _labelled(
+    label: str, control: Component, width: str = "auto", target: str | None = None
+) -> html.Div:
+    """``control`` under its label; ``target`` (the id of the input it names) ties the two
+    for screen readers and makes a click on the label focus the input."""
     return html.Div(
-        [dbc.Label(label, className="small text-body-secondary mb-0"), control],
+        [dbc.Label(label, html_for=target, className="small text-body-secondary mb-0"), control],
         style={"minWidth": width},
     )
 
@@ -37,10 +41,12 @@ def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
 def create_date_picker(
     component_id: str, placeholder: str, today: date, shown: str | None = None
 ) -> dcc.DatePickerSingle:
-    """A clearable YYYY-MM-DD picker limited to the dates a view may ask for."""
+    """A clearable YYYY-MM-DD picker limited to the dates a view may ask for; its calendar
+    opens on the shown date or this month, near the data (not on 1990, its first month)."""
     return dcc.DatePickerSingle(
         id=component_id,
         date=shown,
+        initial_visible_month=shown or today.isoformat(),
         min_date_allowed=EARLIEST_DATE.isoformat(),
         max_date_allowed=today.isoformat(),
         placeholder=placeholder,
@@ -79,6 +85,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     ],
                     size="sm",
                 ),
+                target=ids.TICKER_INPUT,
             ),
             _labelled(
                 "Interval",
@@ -101,6 +108,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     value=shown[ids.RANGE_SELECT],
                     size="sm",
                 ),
+                target=ids.RANGE_SELECT,
             ),
             _labelled(
                 "Scale",
@@ -124,6 +132,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     size="sm",
                     style={"maxWidth": "6rem"},
                 ),
+                target=ids.CHANNEL_INPUT,
             ),
             _labelled(
                 "Channel ends",
@@ -145,6 +154,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     size="sm",
                     style={"maxWidth": "8rem"},
                 ),
+                target=ids.COMPARE_INPUT,
             ),
             _labelled(
                 "Show",
@@ -158,5 +168,5 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 width="100%",
             ),
         ],
-        className="d-flex flex-wrap align-items-end gap-3 mb-2",
+        className="r2k-controls d-flex flex-wrap align-items-end gap-3 mb-2",
     )

@@ -52,7 +52,7 @@ def create_header(source: ResolvedSource, updated: datetime | None) -> html.Div:
     """Title, badge, the refresh control and the light/dark switch."""
     return html.Div(
         [
-            html.H4("r2k-dash", className="mb-0 me-1"),
+            html.H1("r2k-dash", className="h4 mb-0 me-1"),
             html.Span("small caps, weekly", className="text-body-secondary small me-2"),
             create_source_badge(source, updated),
             create_refresh_control(source),

@@ -75,3 +75,21 @@ def movers_table(side: str) -> dict[str, str]:
 
 EVERY_MOVERS_TABLE = {"type": MOVERS_TABLE, "side": ALL}
 """Both tables in a callback, or none while the page is still drawing its chart."""
+
+
+# Keyboard ways into the sector chart and the holdings table: one button per sector (shown
+# when focused) and one per holding, found by pattern like the tables.
+SECTOR_BUTTON = "sector-button"
+HOLDING = "holding"
+EVERY_SECTOR_BUTTON = {"type": SECTOR_BUTTON, "sector": ALL}
+EVERY_HOLDING = {"type": HOLDING, "ticker": ALL}
+
+
+def sector_button(sector: str) -> dict[str, str]:
+    """The id of the button that filters the tables to ``sector`` (as a click on its bar)."""
+    return {"type": SECTOR_BUTTON, "sector": sector}
+
+
+def holding(ticker: str) -> dict[str, str]:
+    """The id of the button that charts the holding ``ticker``."""
+    return {"type": HOLDING, "ticker": ticker}

@@ -53,7 +53,8 @@ def create_layout(
                 [
                     dbc.Col(create_chart_card(chart), lg=8),
                     dbc.Col(create_read_card(chart), lg=4, className="mb-3"),
-                ]
+                ],
+                className="r2k-chart-row",
             ),
             create_movers_section(today, shown),
             create_sectors_section(),
@@ -64,5 +65,6 @@ def create_layout(
             ),
         ],
         fluid=True,
+        tag="main",
         className="r2k-page",
     )

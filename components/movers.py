@@ -23,52 +23,63 @@ PERIOD_OPTIONS = [
     {"label": "From date", "value": "from"},
 ]
 
-RETURN_STYLE = {
-    "styleConditions": [
-        {"condition": "params.value > 0", "style": {"color": "var(--bs-success)"}},
-        {"condition": "params.value < 0", "style": {"color": "var(--bs-danger)"}},
-    ]
-}
+RETURN_CLASSES = {"r2k-up": "params.value > 0", "r2k-down": "params.value < 0"}
+"""Returns in the chart's candle colours (tuned per theme for contrast in assets/r2k.css)."""
 
-CSV_NAMES = {ids.TOP: "movers.csv", ids.BOTTOM: "laggards.csv"}
+WEIGHT_FORMAT = (
+    "params.value >= 0.01 ? d3.format('.2%')(params.value) : d3.format('.3%')(params.value)"
+)
+"""Small weights keep three decimals: most Russell 2000 members weigh well under 0.1%."""
+
+GRID_ROWS_SHOWN = 15
+"""Rows in view before scrolling; the grid holds every ranked row."""
 
 COLUMN_DEFS = [
-    {"field": "ticker", "headerName": "Ticker", "width": 105, "pinned": "left"},
-    {"field": "name", "headerName": "Name", "flex": 2, "minWidth": 120},
-    {"field": "sector", "headerName": "Sector", "flex": 1, "minWidth": 100},
+    {"field": "ticker", "headerName": "Ticker", "width": 122, "pinned": "left"},
+    {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 200},
+    {"field": "sector", "headerName": "Sector", "width": 235},
     {
         "field": "weight",
         "headerName": "Weight",
-        "width": 82,
+        "width": 92,
         "type": "rightAligned",
-        "valueFormatter": {"function": "d3.format('.2%')(params.value)"},
+        "valueFormatter": {"function": WEIGHT_FORMAT},
+        "useValueFormatterForExport": False,
     },
     {
         "field": "last_price",
         "headerName": "Last",
-        "width": 82,
+        "width": 96,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format(',.2f')(params.value)"},
+        "useValueFormatterForExport": False,
     },
     {
         "field": "return_pct",
         "headerName": "Return",
-        "width": 88,
+        "width": 100,
+        "pinned": "right",
         "type": "rightAligned",
-        "valueFormatter": {"function": "d3.format('+.1f')(params.value) + '%'"},
-        "cellStyle": RETURN_STYLE,
+        "valueFormatter": {"function": "d3.format('+,.1f')(params.value) + '%'"},
+        "useValueFormatterForExport": False,
+        "cellClassRules": RETURN_CLASSES,
     },
 ]
+"""Ticker and Return stay pinned at the edges, so no width hides a return behind a scroll."""
 
 
 def create_grid(side: str) -> dag.AgGrid:
-    """The sortable table of ``side`` (``ids.TOP`` or ``ids.BOTTOM``); a row click loads
-    its ticker. Its rows come from the movers callback."""
+    """The sortable table of ``side`` (``ids.TOP`` or ``ids.BOTTOM``), a scroll of every
+    ranked row (best or worst first) under a header that stays; a row click or Enter loads
+    its ticker. Its rows and CSV file name come from the movers callback."""
     return dag.AgGrid(
         id=ids.movers_table(side),
-        rowData=[],
         columnDefs=COLUMN_DEFS,
-        defaultColDef={"sortable": True, "resizable": True},
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "suppressKeyboardEvent": {"function": "params.event.key === ' '"},
+        },
         getRowId="params.data.ticker",
         dashGridOptions={
             "rowSelection": {
@@ -77,11 +88,15 @@ def create_grid(side: str) -> dag.AgGrid:
                 "enableClickSelection": True,
             },
             "animateRows": False,
-            "domLayout": "autoHeight",
+            "tabToNextCell": {"function": "false"},
+            "tabToNextHeader": {"function": "false"},
+            "rowHeight": 32,
+            "headerHeight": 36,
         },
-        csvExportParams={"fileName": CSV_NAMES[side]},
+        eventListeners={"cellKeyDown": ["r2kOpenRowOnKey(params, setGridProps)"]},
+        csvExportParams={"fileName": f"r2k-movers-{side}.csv"},
         className="r2k-grid",
-        style={"height": None},
+        style={"height": f"{36 + 32 * GRID_ROWS_SHOWN + 2}px"},
     )
 
 
@@ -161,7 +176,7 @@ def _table_card(title: str, slot_id: str, export_id: str) -> dbc.Card:
                         size="sm",
                         color="secondary",
                         outline=True,
-                        className="ms-auto py-0",
+                        className="ms-auto py-0 r2k-csv",
                     ),
                 ],
                 className="d-flex align-items-center",
@@ -182,7 +197,7 @@ def create_movers_section(today: date, shown: Mapping[str, Any]) -> html.Div:
     """Filters (``shown``: each one's value by id), a note, and the two tables side by side."""
     return html.Div(
         [
-            html.H5("Movers and laggards", className="mt-2"),
+            html.H2("Movers and laggards", className="h5 mt-2"),
             create_movers_filters(today, shown),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
             dbc.Row(

@@ -18,7 +18,6 @@ import pytest
 from dash import Dash
 
 from app import create_app
-from callbacks.movers import TOP_N
 from components import ids
 from components.view_state import ViewState, to_query
 from settings import Settings
@@ -186,8 +185,13 @@ def test_the_layout_has_no_table_and_the_movers_wait_for_the_tables(app: Dash) -
     assert with_tables.status_code == 200
     response = with_tables.get_json()["response"]
     top, bottom = (response[dash_id(table)]["rowData"] for table in TABLES)
-    assert len(top) == len(bottom) == TOP_N
-    assert top[0]["return_pct"] >= bottom[-1]["return_pct"]
+    assert len(top) == len(bottom) > 1000, "every ranked constituent, best or worst first"
+    assert top[0]["return_pct"] == max(row["return_pct"] for row in bottom)
+    names = [response[dash_id(table)]["csvExportParams"]["fileName"] for table in TABLES]
+    assert [re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", name) for name in names] == [
+        "r2k-movers-1m-DATE-top.csv",
+        "r2k-movers-1m-DATE-bottom.csv",
+    ]
 
 
 def test_the_tables_are_made_when_the_chart_is_painted(app: Dash) -> None:
@@ -201,6 +205,6 @@ def test_the_tables_are_made_when_the_chart_is_painted(app: Dash) -> None:
     assert [table["type"] for table in made] == ["AgGrid", "AgGrid"]
     assert [table["props"]["id"] for table in made] == TABLES
     assert [table["props"]["csvExportParams"]["fileName"] for table in made] == [
-        "movers.csv",
-        "laggards.csv",
+        "r2k-movers-top.csv",
+        "r2k-movers-bottom.csv",
     ]

@@ -20,7 +20,13 @@ from callbacks.chart import (
     read_content,
     read_figures,
 )
-from callbacks.movers import TOP_N, export_flags, movers_view, period_label, selected_ids
+from callbacks.movers import (
+    csv_file_name,
+    export_flags,
+    movers_view,
+    period_label,
+    selected_ids,
+)
 from callbacks.services import Services
 from callbacks.view import trigger_name
 from charts.theme import SIMULATED_LABEL
@@ -279,16 +285,17 @@ def ytd(services, index):
     return movers_view(services, ViewState(ticker=index))
 
 
-def test_movers_rank_top_and_bottom_with_six_columns(ytd):
-    assert len(ytd.top) == TOP_N == 15 and len(ytd.bottom) == 15
+def test_movers_rank_every_constituent_best_and_worst_first_with_six_columns(ytd):
+    ranked = int(ytd.note.split(" constituents ranked")[0].split()[-1])
+    assert len(ytd.top) == len(ytd.bottom) == ranked > 1000
     for row in ytd.top + ytd.bottom:
         assert set(row) == MOVER_KEYS
     top = [row["return_pct"] for row in ytd.top]
     bottom = [row["return_pct"] for row in ytd.bottom]
     assert top == sorted(top, reverse=True)
     assert bottom == sorted(bottom)
-    assert min(top) > max(bottom)
-    assert not {row["ticker"] for row in ytd.top} & {row["ticker"] for row in ytd.bottom}
+    assert {row["ticker"] for row in ytd.top} == {row["ticker"] for row in ytd.bottom}
+    assert all(isinstance(value, float) for value in top)
 
 
 def test_movers_note_names_the_period_and_says_simulated(services, ytd):
@@ -320,7 +327,7 @@ def test_excluded_sectors_leave_both_tables(services, index, ytd):
     assert {"Health Care", "Financials"} & {row["sector"] for row in ytd.top + ytd.bottom}
     state = ViewState(ticker=index, exclude=("Health Care", "Financials"))
     view = movers_view(services, state)
-    assert len(view.top) == 15 and len(view.bottom) == 15
+    assert len(view.top) == len(view.bottom) > 15
     sectors = {row["sector"] for row in view.top + view.bottom}
     assert not sectors & {"Health Care", "Financials"}
     assert "excluding Health Care, Financials" in view.note
@@ -343,7 +350,7 @@ def test_as_of_and_period_change_the_ranking(services, index, ytd):
 def test_movers_from_a_date(services, index):
     view = movers_view(services, ViewState(ticker=index, period="2026-01-02"))
     assert "since 2026-01-02" in view.note
-    assert len(view.top) == 15
+    assert len(view.top) > 15 and view.as_of > "2026-01-02"
 
 
 def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
@@ -393,3 +400,15 @@ def test_a_table_id_names_only_the_two_sides():
     assert ids.movers_table(ids.TOP) == {"type": ids.MOVERS_TABLE, "side": "top"}
     with pytest.raises(ValueError, match="side must be"):
         ids.movers_table("middle")
+
+
+def test_csv_file_names_say_period_date_filter_and_side():
+    state = ViewState(ticker="IWM", exclude=("Health Care",))
+    name = csv_file_name(state, "2025-04-01", ids.TOP)
+    assert name == "r2k-movers-ytd-2025-04-01-excl-health-care-top.csv"
+    state = ViewState(ticker="IWM", period="2025-01-02", include=("Information Technology",))
+    assert csv_file_name(state, "2025-04-01", ids.BOTTOM) == (
+        "r2k-movers-from-2025-01-02-2025-04-01-only-information-technology-bottom.csv"
+    )
+    with pytest.raises(ValueError, match="side must be"):
+        csv_file_name(state, "2025-04-01", "left")

@@ -107,3 +107,40 @@ def test_overlays_the_figure_holds_toggle_without_a_redraw():
     assert needs_redraw(hide, ViewState("IWM", indicators=("channel", "macd", "bb")), drawn)
     assert needs_redraw(before, ViewState("IWM", indicators=("sma50", "channel")), drawn)
     assert needs_redraw(None, before, ())
+
+
+def test_choosing_from_date_sets_the_period_to_where_the_previous_one_started():
+    previous = ViewState("IWM", period="ytd")
+    values = control_values(previous)
+    values[CONTROLS.index((ids.PERIOD_SELECT, "value"))] = "from"
+    update = _next(ids.PERIOD_SELECT, previous, values=values)
+    assert update.state.period == "2025-12-31"
+    shown = control_values(update.state)
+    assert shown[CONTROLS.index((ids.PERIOD_SELECT, "value"))] == "from"
+    assert shown[CONTROLS.index((ids.PERIOD_FROM_DATE, "date"))] == "2025-12-31"
+
+
+def test_a_picked_start_date_is_kept_and_sets_the_period():
+    previous = ViewState("IWM", period="1m")
+    values = control_values(previous)
+    values[CONTROLS.index((ids.PERIOD_FROM_DATE, "date"))] = "2026-03-02"
+    update = _next(ids.PERIOD_FROM_DATE, previous, values=values)
+    assert update.state.period == "2026-03-02"
+    assert control_values(update.state)[CONTROLS.index((ids.PERIOD_FROM_DATE, "date"))] == (
+        "2026-03-02"
+    )
+    values[CONTROLS.index((ids.PERIOD_FROM_DATE, "date"))] = "not a date"
+    assert _next(ids.PERIOD_FROM_DATE, previous, values=values).state.period == "1m"
+
+
+def test_a_holding_or_a_sector_button_opens_like_a_click():
+    previous = ViewState("IWM")
+    holding = {ids.HOLDING: ids.holding("CRDO")}
+    assert _next(ids.HOLDING, previous, clicks=holding).state.ticker == "CRDO"
+    assert _next(ids.HOLDING, previous, clicks={ids.HOLDING: None}).state == previous
+    button = {ids.SECTOR_BUTTON: ids.sector_button("Energy")}
+    filtered = _next(ids.SECTOR_BUTTON, previous, clicks=button)
+    assert filtered.state.include == ("Energy",)
+    assert _next(ids.SECTOR_BUTTON, filtered.state, clicks=button).state.include == ()
+    bogus = {ids.SECTOR_BUTTON: ids.sector_button("<b>x</b>")}
+    assert _next(ids.SECTOR_BUTTON, previous, clicks=bogus).state == previous

@@ -1,0 +1,336 @@
+"""The page for every reader: axe-core's checks, the keyboard alone, phones and wide screens.
+
+Each test starts its own demo app in headless Chromium. Screenshots of the states reached are
+saved under test-output/screenshots for people to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from axe_selenium_python import Axe
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from app import create_app
+from settings import Settings
+from tests.browser import wait_until
+
+pytestmark = pytest.mark.browser
+
+CHART_TITLE = "#price-chart .gtitle"
+BLOCKING = ("critical", "serious")
+PHONE = (390, 844)
+WIDTHS = (1920, 1400, 768, 390)
+
+
+@pytest.fixture
+def demo_app():
+    return create_app(Settings(source="demo"))
+
+
+def _viewport(dash_duo, width: int, height: int = 900) -> None:
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 576},
+    )
+
+
+def _rows(dash_duo, slot: str):
+    return dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, f"#{slot} .ag-center-cols-container .ag-row"
+    )
+
+
+def _loaded(dash_duo) -> None:
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    for slot in ("movers-slot", "laggards-slot"):
+        wait_until(lambda slot=slot: len(_rows(dash_duo, slot)) >= 10, message=f"{slot} rows")
+    wait_until(
+        lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#holdings-table button"),
+        message="the holdings",
+    )
+
+
+def _query(dash_duo) -> dict[str, list[str]]:
+    return parse_qs(urlparse(dash_duo.driver.current_url).query)
+
+
+def _dark(dash_duo) -> None:
+    dash_duo.driver.execute_script("document.getElementById('theme-switch').click();")
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                "return document.documentElement.getAttribute('data-bs-theme');"
+            )
+            == "dark"
+        ),
+        message="the dark theme",
+    )
+
+
+def _blocking_violations(dash_duo) -> list[str]:
+    axe = Axe(dash_duo.driver)
+    axe.inject()
+    results = axe.run()
+    return [
+        f"{v['impact']} {v['id']}: {[node['target'] for node in v['nodes']][:4]}"
+        for v in results["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_critical_or_serious_violation(dash_duo, demo_app, theme, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    if theme == "dark":
+        _dark(dash_duo)
+    assert _blocking_violations(dash_duo) == [], "the default view, as it first paints"
+    _loaded(dash_duo)
+    assert _blocking_violations(dash_duo) == [], "with the tables filled"
+    lang = dash_duo.driver.execute_script("return document.documentElement.lang;")
+    assert lang == "en"
+    assert dash_duo.driver.find_elements(By.CSS_SELECTOR, "main h1")
+
+
+def _active(dash_duo):
+    return dash_duo.driver.switch_to.active_element
+
+
+def _tab_until(dash_duo, matches, limit: int = 60, shift: bool = False):
+    """Press Tab (Shift+Tab) until the focused element ``matches``; the presses it took."""
+    for presses in range(1, limit + 1):
+        keys = (Keys.SHIFT, Keys.TAB) if shift else (Keys.TAB,)
+        _active(dash_duo).send_keys(*keys)
+        if matches(_active(dash_duo)):
+            return presses
+    raise AssertionError(f"focus never reached it in {limit} Tab presses")
+
+
+def _in(selector: str):
+    def matches(element) -> bool:
+        return element.parent.execute_script(
+            "return arguments[0].closest(arguments[1]) !== null;", element, selector
+        )
+
+    return matches
+
+
+def test_the_keyboard_alone_reaches_ticker_table_row_and_relative_tab(
+    dash_duo, demo_app, screenshot_dir
+):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    driver = dash_duo.driver
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    _tab_until(dash_duo, lambda el: el.get_attribute("id") == "ticker-input")
+    ticker = _active(dash_duo)
+    ticker.send_keys(Keys.CONTROL, "a")
+    ticker.send_keys("DEMO-LARGE", Keys.ENTER)
+    wait_until(
+        lambda: dash_duo.find_element(CHART_TITLE).text.startswith("DEMO-LARGE"),
+        message="the typed ticker charted",
+    )
+
+    # Each table is one Tab stop: in, then out to the laggards' CSV button in one press.
+    _tab_until(dash_duo, _in("#movers-slot"))
+    _active(dash_duo).send_keys(Keys.TAB)
+    assert _active(dash_duo).get_attribute("id") == "laggards-export", "one Tab leaves it"
+    _active(dash_duo).send_keys(Keys.SHIFT, Keys.TAB)
+    assert _in("#movers-slot")(_active(dash_duo))
+    _active(dash_duo).send_keys(Keys.ARROW_DOWN)
+    _active(dash_duo).send_keys(Keys.ARROW_DOWN)
+    focused_row = driver.execute_script(
+        "return document.activeElement.closest('.ag-row').getAttribute('row-id');"
+    )
+    _active(dash_duo).send_keys(Keys.ENTER)
+    wait_until(
+        lambda: dash_duo.find_element(CHART_TITLE).text.startswith(focused_row),
+        message=f"Enter charts {focused_row}",
+    )
+    assert _query(dash_duo)["ticker"] == [focused_row]
+    wait_until(
+        lambda: (
+            [
+                row.get_attribute("row-id")
+                for row in driver.find_elements(By.CSS_SELECTOR, "#movers-slot .ag-row-selected")
+            ][:1]
+            == [focused_row]
+        ),
+        message="the row marked",
+    )
+
+    # Space on another row charts it too: table and chart never disagree.
+    _active(dash_duo).send_keys(Keys.ARROW_DOWN)
+    second = driver.execute_script(
+        "return document.activeElement.closest('.ag-row').getAttribute('row-id');"
+    )
+    _active(dash_duo).send_keys(Keys.SPACE)
+    wait_until(
+        lambda: dash_duo.find_element(CHART_TITLE).text.startswith(second),
+        message=f"Space charts {second}",
+    )
+    wait_until(
+        lambda: (
+            {
+                row.get_attribute("row-id")
+                for row in driver.find_elements(By.CSS_SELECTOR, "#movers-slot .ag-row-selected")
+            }
+            == {second}
+        ),
+        message="only the charted row marked",
+    )
+
+    # Back up to the chart's tabs and switch to Relative with the arrow keys.
+    _tab_until(dash_duo, lambda el: el.get_attribute("role") == "tab", limit=80, shift=True)
+    tab = _active(dash_duo)
+    if tab.text != "Relative":
+        tab.send_keys(Keys.ARROW_RIGHT)
+    if _active(dash_duo).text != "Relative":
+        _active(dash_duo).send_keys(Keys.TAB)
+    assert _active(dash_duo).text == "Relative"
+    _active(dash_duo).send_keys(Keys.ENTER)
+    wait_until(
+        lambda: dash_duo.find_element("#compare-chart").is_displayed(),
+        message="the relative chart shown",
+    )
+    driver.save_screenshot(str(screenshot_dir / "access-keyboard-relative.png"))
+
+
+def test_holdings_and_sectors_open_from_the_keyboard(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    driver = dash_duo.driver
+    holding = driver.find_elements(By.CSS_SELECTOR, "#holdings-table button")[0]
+    ticker = holding.text
+    driver.execute_script("arguments[0].focus();", holding)
+    _active(dash_duo).send_keys(Keys.ENTER)
+    wait_until(
+        lambda: dash_duo.find_element(CHART_TITLE).text.startswith(ticker),
+        message=f"the holding {ticker} charted",
+    )
+    energy = driver.find_element(By.CSS_SELECTOR, "[id*='sector-button'][id*='Energy']")
+    driver.execute_script("arguments[0].focus();", energy)
+    assert _active(dash_duo).is_displayed(), "a focused sector button shows itself"
+    _active(dash_duo).send_keys(Keys.ENTER)
+    wait_until(lambda: _query(dash_duo).get("include") == ["Energy"], message="Energy only")
+
+
+def _clipped_cells(dash_duo, slot: str, column: str) -> list[str]:
+    """Cells of ``column`` whose text overflows the cell or the table's visible width."""
+    return dash_duo.driver.execute_script(
+        """
+        const grid = document.querySelector(arguments[0] + ' .ag-root-wrapper');
+        const right = grid.getBoundingClientRect().right;
+        const cells = document.querySelectorAll(
+            arguments[0] + ` .ag-row [col-id='${arguments[1]}']`);
+        return [...cells].filter((cell) => {
+            const text = cell.querySelector('.ag-cell-value') || cell;
+            const box = cell.getBoundingClientRect();
+            return text.scrollWidth > text.clientWidth + 1 || box.right > right + 1
+                || box.width < 20;
+        }).map((cell) => cell.textContent);
+        """,
+        f"#{slot}",
+        column,
+    )
+
+
+def test_return_and_sector_are_never_cut_off(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    for width in WIDTHS:
+        _viewport(dash_duo, width)
+        dash_duo.driver.execute_script(
+            "document.querySelector('#movers-slot').scrollIntoView({block: 'start'});"
+        )
+        for slot in ("movers-slot", "laggards-slot"):
+            wait_until(lambda slot=slot: _rows(dash_duo, slot), message="rows")
+            assert _clipped_cells(dash_duo, slot, "return_pct") == [], (width, slot)
+            assert _clipped_cells(dash_duo, slot, "sector") == [] or width <= 768, (width, slot)
+        returns = dash_duo.driver.find_elements(
+            By.CSS_SELECTOR, "#movers-slot .ag-row [col-id='return_pct']"
+        )
+        assert returns and all(cell.is_displayed() for cell in returns[:5]), width
+        dash_duo.driver.save_screenshot(str(screenshot_dir / f"access-tables-{width}.png"))
+    # Sector scrolls into view in the middle of a narrow table, and is whole there.
+    dash_duo.driver.execute_script(
+        "document.querySelector('#movers-slot .ag-center-cols-viewport').scrollLeft = 200;"
+    )
+    wait_until(
+        lambda: _clipped_cells(dash_duo, "movers-slot", "sector") == [],
+        message="sector whole once scrolled to",
+    )
+
+
+def test_phone_shows_the_chart_first_above_the_fold(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _viewport(dash_duo, *PHONE)
+    dash_duo.driver.get(dash_duo.server_url)
+    _loaded(dash_duo)
+    dash_duo.driver.execute_script("window.scrollTo(0, 0);")
+    chart = dash_duo.find_element("#price-chart").rect
+    controls = dash_duo.find_element(".r2k-controls").rect
+    assert chart["y"] < PHONE[1] / 2, "the chart starts in the upper half of the first screen"
+    assert controls["y"] > chart["y"] + chart["height"], "the controls come after the chart"
+    width = dash_duo.driver.execute_script("return document.documentElement.scrollWidth;")
+    assert width <= PHONE[0], "the page itself does not scroll sideways"
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "access-phone-light.png"))
+
+
+def test_from_date_is_chosen_on_the_page_and_a_typed_date_is_kept(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    radio = dash_duo.find_element("#period-select input[value='from']")
+    dash_duo.driver.execute_script("arguments[0].click();", radio)
+    wait_until(
+        lambda: (_query(dash_duo).get("period") or [""])[0][:2] == "20",
+        message="a start date in the URL",
+    )
+    start = _query(dash_duo)["period"][0]
+    assert dash_duo.find_element("#period-select input[value='from']").is_selected()
+    assert dash_duo.find_element("#period-from-date").get_attribute("value") == start
+    picker = dash_duo.find_element("#period-from-date")
+    picker.send_keys(Keys.CONTROL, "a")
+    picker.send_keys("2026-03-02", Keys.ENTER)
+    wait_until(lambda: _query(dash_duo).get("period") == ["2026-03-02"], message="typed date")
+    wait_until(
+        lambda: "since 2026-03-02" in dash_duo.find_element("#movers-note").text,
+        message="the tables ranked since the typed date",
+    )
+    assert dash_duo.find_element("#period-from-date").get_attribute("value") == "2026-03-02"
+    assert dash_duo.find_element("#period-select input[value='from']").is_selected()
+
+
+def test_csv_export_holds_numbers_for_every_ranked_row_under_a_telling_name(
+    dash_duo, demo_app, tmp_path
+):
+    dash_duo.start_server(demo_app)
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    dash_duo.driver.get(dash_duo.server_url + "/?period=1m&exclude=Health+Care")
+    _loaded(dash_duo)
+    wait_until(
+        lambda: "excluding Health Care" in dash_duo.find_element("#movers-note").text,
+        message="the filtered note",
+    )
+    note = dash_duo.find_element("#movers-note").text
+    ranked = int(note.split(" constituents")[0].split()[-1])
+    as_of = note.split(" to ")[1][:10]
+    dash_duo.driver.execute_script("document.getElementById('movers-export').click();")
+    name = f"r2k-movers-1m-{as_of}-excl-health-care-top.csv"
+    path = wait_until(lambda: (tmp_path / name).exists() and tmp_path / name, message=name)
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == ranked > 1000
+    returns = [float(row["Return"]) for row in rows]
+    assert returns == sorted(returns, reverse=True)
+    assert all(0 < float(row["Weight"]) < 0.1 for row in rows)
+    assert all(float(row["Last"]) > 0 for row in rows)
+    assert "%" not in text and "Health Care" not in text
