@@ -10,6 +10,23 @@ from charts.theme import DOWN_COLOR, UP_COLOR, template_for, watermark
 SECTOR_COLUMNS = ("sector", "weight", "median_return_pct")
 
 
+def sector_label(sector: str, weight: float) -> dict[str, object]:
+    """The name and weight of a sector written above its bar, at the plot's left edge: as
+    tick labels they would take half a phone's width from the bars."""
+    return {
+        "text": f"{sector} · {weight:.1%}",
+        "xref": "paper",
+        "x": 0,
+        "xanchor": "left",
+        "yref": "y",
+        "y": sector,
+        "yanchor": "bottom",
+        "yshift": 11,
+        "showarrow": False,
+        "font": {"size": 12},
+    }
+
+
 def sector_figure(
     summary: pd.DataFrame,
     *,
@@ -18,7 +35,7 @@ def sector_figure(
     simulated: bool = False,
     dark: bool = False,
 ) -> go.Figure:
-    """Horizontal bars of each sector's median return; the weight is in the label.
+    """Horizontal bars of each sector's median return, each under its name and weight.
 
     A click on a bar reports the sector name as the point's ``y`` (callbacks use it to
     filter the movers). The ``selected`` sector is outlined.
@@ -46,17 +63,18 @@ def sector_figure(
             hovertemplate="%{y}: median %{x:.1f}%<br>%{customdata:.1%} of the index<extra></extra>",
         )
     )
-    figure.update_yaxes(
-        tickvals=list(rows["sector"]),
-        ticktext=[f"{s} · {w:.1%}" for s, w in zip(rows["sector"], rows["weight"], strict=True)],
-    )
+    figure.update_yaxes(showticklabels=False, fixedrange=True)
+    for sector, weight in zip(rows["sector"], rows["weight"], strict=True):
+        figure.add_annotation(sector_label(sector, weight))
     figure.update_layout(
         template=template_for(dark),
         title={
-            "text": f"Median return {period_label} · sector weight in the index".strip(),
+            "text": f"Median return {period_label} by sector (weight in the index)".strip(),
             "x": 0.01,
+            "font": {"size": 14},
         },
-        xaxis={"ticksuffix": "%", "zeroline": True},
+        xaxis={"ticksuffix": "%", "zeroline": True, "fixedrange": True},
+        bargap=0.5,
         margin={"l": 10, "r": 40, "t": 40, "b": 30},
         clickmode="event",
     )

@@ -46,8 +46,8 @@ def create_sectors_section() -> dbc.Row:
                         dcc.Loading(
                             dcc.Graph(
                                 id=ids.SECTOR_CHART,
-                                config=GRAPH_CONFIG,
-                                className="r2k-sector-chart",
+                                config={**GRAPH_CONFIG, "displayModeBar": False},
+                                style={"height": "540px"},
                             ),
                             type="dot",
                             delay_show=250,

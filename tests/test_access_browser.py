@@ -334,3 +334,33 @@ def test_csv_export_holds_numbers_for_every_ranked_row_under_a_telling_name(
     assert all(0 < float(row["Weight"]) < 0.1 for row in rows)
     assert all(float(row["Last"]) > 0 for row in rows)
     assert "%" not in text and "Health Care" not in text
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_screenshots_light_and_dark_at_phone_and_desktop(dash_duo, demo_app, width, screenshot_dir):
+    """For people to look at; asserts only that each state was reached."""
+    dash_duo.start_server(demo_app)
+    height = PHONE[1] if width < 576 else 900
+    _viewport(dash_duo, width, height)
+    dash_duo.driver.get(dash_duo.server_url)
+    _loaded(dash_duo)
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            _dark(dash_duo)
+        wait_until(
+            lambda: dash_duo.find_element("#sector-chart .bars").size["height"] > 300,
+            message="the sector bars drawn at their height",
+        )
+        for part, selector in (
+            ("top", "body"),
+            ("tables", "#movers-slot"),
+            ("sectors", "#sector-chart"),
+        ):
+            dash_duo.driver.execute_script(
+                "document.documentElement.style.scrollBehavior = 'auto';"
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                selector,
+            )
+            path = screenshot_dir / f"access-{width}-{theme}-{part}.png"
+            dash_duo.driver.save_screenshot(str(path))
+            assert path.stat().st_size > 0

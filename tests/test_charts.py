@@ -445,3 +445,16 @@ def test_sector_figure_needs_its_columns():
 def test_sector_figure_watermark_only_when_simulated():
     assert SIMULATED_LABEL not in _annotation_texts(sector_figure(_sectors()))
     assert SIMULATED_LABEL in _annotation_texts(sector_figure(_sectors(), simulated=True))
+
+
+def test_sector_names_and_weights_sit_above_their_bars_not_beside_them():
+    figure = sector_figure(_sectors())
+    assert figure.layout.yaxis.showticklabels is False
+    labels = {a.y: a.text for a in figure.layout.annotations if a.yref == "y"}
+    assert labels == {
+        "Energy": "Energy · 5.0%",
+        "Financials": "Financials · 18.0%",
+        "Health Care": "Health Care · 16.0%",
+        "Utilities": "Utilities · 3.0%",
+    }
+    assert {a.xref for a in figure.layout.annotations if a.yref == "y"} == {"paper"}
