@@ -364,3 +364,35 @@ def test_screenshots_light_and_dark_at_phone_and_desktop(dash_duo, demo_app, wid
             path = screenshot_dir / f"access-{width}-{theme}-{part}.png"
             dash_duo.driver.save_screenshot(str(path))
             assert path.stat().st_size > 0
+
+
+def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monkeypatch):
+    import time
+
+    import callbacks.movers
+
+    real_movers_view = callbacks.movers.movers_view
+
+    def slow_movers_view(*args, **kwargs):
+        time.sleep(4)  # a first ranking of a large real universe
+        return real_movers_view(*args, **kwargs)
+
+    monkeypatch.setattr(callbacks.movers, "movers_view", slow_movers_view)
+    dash_duo.start_server(create_app(Settings(source="demo")))
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    wait_until(
+        lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#movers-slot .ag-root-wrapper"),
+        message="the tables made",
+    )
+    for slot in ("movers-slot", "laggards-slot"):
+        overlay = dash_duo.find_element(f"#{slot} .ag-overlay").text
+        assert "Loading" in overlay, (slot, overlay)
+    for card in ("holdings-table", "sector-chart"):
+        spinner = dash_duo.driver.execute_script(
+            "const card = document.getElementById(arguments[0]).closest('.card');"
+            "const spinner = card.querySelector('.dash-spinner');"
+            "return spinner && spinner.getBoundingClientRect().height > 0;",
+            card,
+        )
+        assert spinner, f"the {card} card shows a spinner"
+    _loaded(dash_duo)
