@@ -77,7 +77,8 @@ def _blocking_violations(dash_duo) -> list[str]:
     axe.inject()
     results = axe.run()
     return [
-        f"{v['impact']} {v['id']}: {[node['target'] for node in v['nodes']][:4]}"
+        f"{v['impact']} {v['id']}: "
+        + "; ".join(f"{n['target']} {n.get('failureSummary', '')[:160]}" for n in v["nodes"][:4])
         for v in results["violations"]
         if v["impact"] in BLOCKING
     ]
