@@ -43,9 +43,9 @@ holding (``ids.HOLDING``) or a sector's button (``ids.SECTOR_BUTTON``) comes in 
 own pattern-matched input."""
 PATTERN_CLICKS = (ids.MOVERS_TABLE, ids.HOLDING, ids.SECTOR_BUTTON)
 
-
 PERIOD_AT = CONTROLS.index((ids.PERIOD_SELECT, "value"))
-"""Where the period radio is in the controls' values; the "From" date picker follows it."""
+FROM_DATE_AT = CONTROLS.index((ids.PERIOD_FROM_DATE, "date"))
+"""Where the period radio and the "From" date picker are in the controls' values."""
 
 
 CHART_FIELDS = (
@@ -212,7 +212,7 @@ def next_view(
         return ViewUpdate(replace(previous, ticker=index_ticker))
     if trigger in clicks:
         return ViewUpdate(apply_click(previous, trigger, clicks[trigger]))
-    if trigger == ids.PERIOD_FROM_DATE and parse_date(values[PERIOD_AT + 1], today):
+    if trigger == ids.PERIOD_FROM_DATE and parse_date(values[FROM_DATE_AT], today):
         values = [*values[:PERIOD_AT], "from", *values[PERIOD_AT + 1 :]]  # a picked date sets it
     update = state_from_controls(values, previous, today)
     if trigger == ids.EXCLUDE_BIOTECH:
