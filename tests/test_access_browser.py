@@ -406,3 +406,33 @@ def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monke
         )
         assert spinner, f"the {card} card shows a spinner"
     _loaded(dash_duo)
+
+
+def test_sorting_a_table_sorts_the_whole_ranking_not_the_rows_shown(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    worst = dash_duo.driver.execute_script(
+        "return document.querySelector(\"#laggards-slot .ag-row[row-index='0']\")"
+        ".getAttribute('row-id');"
+    )
+    header = dash_duo.find_element("#movers-slot .ag-header-cell[col-id='return_pct']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
+    for _ in range(2):  # the column is unsorted, then ascending, on the second click
+        dash_duo.find_element(
+            "#movers-slot .ag-header-cell[col-id='return_pct'] .ag-header-cell-label"
+        ).click()
+        if dash_duo.driver.find_elements(
+            By.CSS_SELECTOR,
+            "#movers-slot .ag-header-cell[col-id='return_pct'][aria-sort='ascending']",
+        ):
+            break
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                "return document.querySelector(\"#movers-slot .ag-row[row-index='0']\")"
+                ".getAttribute('row-id');"
+            )
+            == worst
+        ),
+        message=f"the worst of the whole ranking ({worst}) first",
+    )
