@@ -384,7 +384,7 @@ def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monke
     real_movers_view = callbacks.movers.movers_view
 
     def slow_movers_view(*args, **kwargs):
-        time.sleep(4)  # a first ranking of a large real universe
+        time.sleep(6)  # a first ranking of a large real universe
         return real_movers_view(*args, **kwargs)
 
     monkeypatch.setattr(callbacks.movers, "movers_view", slow_movers_view)
@@ -395,16 +395,21 @@ def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monke
         message="the tables made",
     )
     for slot in ("movers-slot", "laggards-slot"):
-        overlay = dash_duo.find_element(f"#{slot} .ag-overlay").text
-        assert "Loading" in overlay, (slot, overlay)
-    for card in ("holdings-table", "sector-chart"):
-        spinner = dash_duo.driver.execute_script(
-            "const card = document.getElementById(arguments[0]).closest('.card');"
-            "const spinner = card.querySelector('.dash-spinner');"
-            "return spinner && spinner.getBoundingClientRect().height > 0;",
-            card,
+        wait_until(
+            lambda slot=slot: "Loading" in dash_duo.find_element(f"#{slot} .ag-overlay").text,
+            message=f"the {slot} table says it is loading",
         )
-        assert spinner, f"the {card} card shows a spinner"
+    for card in ("holdings-table", "sector-chart"):
+        wait_until(  # dcc.Loading shows its spinner after 250 ms of work
+            lambda card=card: dash_duo.driver.execute_script(
+                "const card = document.getElementById(arguments[0]).closest('.card');"
+                "const spinner = card.querySelector('.dash-spinner');"
+                "return spinner && spinner.getBoundingClientRect().height > 0;",
+                card,
+            ),
+            timeout=3,
+            message=f"the {card} card shows a spinner",
+        )
     _loaded(dash_duo)
 
 
