@@ -20,7 +20,7 @@ from callbacks.services import Services
 from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
-from components.chart_panel import ChartContent, create_read_content
+from components.chart_panel import HIDDEN_CHART, SHOWN_CHART, ChartContent, create_read_content
 from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
@@ -289,15 +289,14 @@ def register(app: Dash, services: Services) -> None:
         prevent_initial_call=True,  # the page opens on the price tab, as laid out
     )
     def _update_compare(tab: str, query: str | None, dark: bool) -> tuple[Any, ...]:
-        shown, hidden = {"height": "720px"}, {"display": "none"}
         if tab != "compare":
-            return no_update, shown, hidden
+            return no_update, SHOWN_CHART, HIDDEN_CHART
         state = parse_query(query or "", services.default_ticker, _today())
         figure = services.cache.get_or_compute(
             services.result_key("compare", state, bool(dark)),
             lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
         )
-        return figure, hidden, {"height": "720px"}
+        return figure, HIDDEN_CHART, SHOWN_CHART
 
     app.clientside_callback(
         SHOW_OVERLAYS_JS,

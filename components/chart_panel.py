@@ -11,6 +11,10 @@ from dash import dcc, html
 from components import ids
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "scrollZoom": False, "responsive": True}
+SHOWN_CHART = {"height": "var(--r2k-chart-height)"}
+"""A shown chart's style. A responsive dcc.Graph without an inline height sets one of 100%,
+which overrides the stylesheet's, and then collapses to 0 px on the first zoom."""
+HIDDEN_CHART = {"display": "none"}
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,13 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                         figure=content.figure,
                         config=GRAPH_CONFIG,
                         className="r2k-price-chart",
+                        style=SHOWN_CHART,
                     ),
                     dcc.Graph(
                         id=ids.COMPARE_CHART,
                         config=GRAPH_CONFIG,
                         className="r2k-compare-chart",
-                        style={"display": "none"},
+                        style=HIDDEN_CHART,
                     ),
                 ],
                 type="circle",

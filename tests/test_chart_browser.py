@@ -1,0 +1,76 @@
+"""The price chart in headless Chromium: its size holds, and it behaves as traders expect.
+
+Each test starts its own app on the demo market. Screenshots go to test-output/screenshots.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from app import create_app
+from settings import Settings
+from tests.browser import wait_until
+
+pytestmark = pytest.mark.browser
+
+CHART_TITLE = "#price-chart .gtitle"
+GRAPH = "document.querySelector('#price-chart .js-plotly-plot')"
+
+
+@pytest.fixture
+def demo_app():
+    return create_app(Settings(source="demo"))
+
+
+def _height(dash_duo, selector: str = "#price-chart") -> float:
+    return dash_duo.driver.execute_script(
+        "return document.querySelector(arguments[0]).getBoundingClientRect().height;", selector
+    )
+
+
+def _x_range(dash_duo) -> list[str]:
+    return dash_duo.driver.execute_script(f"return {GRAPH}._fullLayout.xaxis.range.slice();")
+
+
+def _open(dash_duo, app, query: str = "") -> None:
+    dash_duo.start_server(app)
+    if query:
+        dash_duo.driver.get(dash_duo.server_url + "/" + query)
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+
+
+def test_a_zoom_on_the_first_chart_keeps_its_size(dash_duo, demo_app, screenshot_dir):
+    _open(dash_duo, demo_app)
+    before = _height(dash_duo)
+    assert before == 720
+    assert _height(dash_duo, "#price-chart .main-svg") == 720
+    start = _x_range(dash_duo)
+    zoom_in = dash_duo.find_element("#price-chart .modebar-btn[data-val='in']")
+    dash_duo.driver.execute_script("arguments[0].click();", zoom_in)
+    wait_until(lambda: _x_range(dash_duo) != start, message="the toolbar zoom")
+    plot = dash_duo.find_element("#price-chart .nsewdrag")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", plot)
+    ActionChains(dash_duo.driver).move_to_element(plot).click_and_hold().pause(0.2).move_by_offset(
+        -150, 0
+    ).pause(0.2).release().perform()
+    wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "return document.querySelector('#price-chart').dataset.dashIsLoading === undefined;"
+        ),
+        message="the relayout settled",
+    )
+    assert _height(dash_duo) == before
+    assert _height(dash_duo, "#price-chart .main-svg") == before
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "chart-after-zoom.png"))
+
+
+def test_a_redrawn_chart_is_the_size_of_the_first(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    first = _height(dash_duo, "#price-chart .main-svg")
+    ticker = dash_duo.find_element("#ticker-input")
+    ticker.send_keys(Keys.CONTROL, "a")
+    ticker.send_keys("DEMO-LARGE", Keys.ENTER)
+    wait_until(lambda: "DEMO-LARGE" in dash_duo.find_element(CHART_TITLE).text, message="redraw")
+    assert _height(dash_duo, "#price-chart .main-svg") == first == 720
