@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.channel import Channel, regression_channel
 from analysis.indicators import macd, rsi, sma
+from analysis.numbers import price, price_decimals
 from analysis.weekly import weekly_bars
 from market.bars import validate_bars
 
@@ -127,9 +128,13 @@ def _last(series: pd.Series) -> float | None:
     return None if math.isnan(value) else value
 
 
-def money(value: float) -> str:
-    """A price as the read writes it: ``$1,234.56``, or four decimals under a dollar."""
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+def money(value: float, decimals: int | None = None) -> str:
+    """A price as the read writes it: ``$1,234.56``, or four decimals under a dollar.
+
+    The sentences pass the decimals of the ticker's close, so one sentence never mixes
+    ``$0.5817`` with ``$3.99``.
+    """
+    return "$" + price(value, price_decimals(value) if decimals is None else decimals)
 
 
 def rsi_zone(value: float) -> str:
@@ -150,12 +155,13 @@ def _versus(value: float, reference: float) -> str:
 
 
 def _high_sentence(read: TechnicalRead) -> str:
-    opening = f"{read.ticker} closed at {money(read.close)} on {_iso(read.as_of)}"
+    decimals = price_decimals(read.close)
+    opening = f"{read.ticker} closed at {money(read.close, decimals)} on {_iso(read.as_of)}"
     if read.drawdown_pct >= 0:
         return f"{opening}, at its all-time high."
     return (
         f"{opening}, {abs(read.drawdown_pct):.1f}% below its all-time high of "
-        f"{money(read.all_time_high)} ({_iso(read.all_time_high_date)})."
+        f"{money(read.all_time_high, decimals)} ({_iso(read.all_time_high_date)})."
     )
 
 
@@ -163,7 +169,7 @@ def _weeks(count: int) -> str:
     return f"{count} week" if count == 1 else f"{count} weeks"
 
 
-def _channel_clause(channel: Channel, lookback: int) -> str:
+def _channel_clause(channel: Channel, lookback: int, decimals: int) -> str:
     direction = "ascending" if channel.ascending else "flat" if channel.slope == 0 else "descending"
     if channel.lookback < lookback:
         name = f"its {direction} channel over only {_weeks(channel.lookback)}"
@@ -175,7 +181,8 @@ def _channel_clause(channel: Channel, lookback: int) -> str:
         return f"It fell below the lower band of {name} in the week of {_iso(channel.exit_date)}"
     if channel.position == "above":
         return f"It rose above the upper band of {name} in the week of {_iso(channel.exit_date)}"
-    return f"It is inside {name}, between {money(channel.lower)} and {money(channel.upper)},"
+    lower, upper = money(channel.lower, decimals), money(channel.upper, decimals)
+    return f"It is inside {name}, between {lower} and {upper},"
 
 
 def _trend_sentence(read: TechnicalRead) -> str:
@@ -184,11 +191,12 @@ def _trend_sentence(read: TechnicalRead) -> str:
     else:
         average = (
             f"trades {_versus(read.close, read.sma50w)} its {SMA_WEEKS}-week average "
-            f"({money(read.sma50w)})"
+            f"({money(read.sma50w, price_decimals(read.close))})"
         )
     if read.channel is None:
         return f"With only {_weeks(read.weeks)} of data it has no channel and {average}."
-    return f"{_channel_clause(read.channel, read.lookback)} and {average}."
+    clause = _channel_clause(read.channel, read.lookback, price_decimals(read.close))
+    return f"{clause} and {average}."
 
 
 def _momentum_sentence(read: TechnicalRead) -> str:

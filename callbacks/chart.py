@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,6 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from analysis.channel import regression_channel
 from analysis.indicators import bbands, ema, macd, rsi, sma
+from analysis.numbers import price, price_decimals, signed
 from analysis.read import TechnicalRead, technical_read
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
@@ -133,8 +135,25 @@ def chart_view(
         read = technical_read(state.ticker, daily, lookback=state.channel)
     bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
     title = state.ticker + (" · simulated" if style.simulated else "")
-    figure = price_figure(chart_input(state.ticker, bars, state, title, also_drawn), style)
-    return ChartView(figure, message, read)
+    data = replace(
+        chart_input(state.ticker, bars, state, title, also_drawn),
+        caption=chart_caption(state, daily.index[-1], services.market.source.label),
+    )
+    return ChartView(price_figure(data, style), message, read)
+
+
+INTERVAL_NAMES = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}
+
+
+def chart_caption(state: ViewState, last: pd.Timestamp, source: str) -> str:
+    """The line under the chart's title: bars, as-of date and source (an exported PNG keeps it)."""
+    return f"{INTERVAL_NAMES[state.interval]} bars · as of {last:%Y-%m-%d} · Source: {source}"
+
+
+def export_name(ticker: str, read: TechnicalRead | None, source: str) -> str:
+    """The PNG export's file name: ``IWM_2025-04-01_Yahoo-Finance`` (safe on any system)."""
+    parts = [ticker] + ([f"{read.as_of:%Y-%m-%d}"] if read is not None else []) + [source]
+    return "_".join(re.sub(r"[^A-Za-z0-9.]+", "-", part).strip("-") for part in parts)
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
@@ -173,17 +192,21 @@ def compare_view(services: Services, state: ViewState, dark: bool = False) -> tu
 
 
 def read_figures(read: TechnicalRead) -> list[tuple[str, str, str]]:
-    """The read's key numbers as (label, value, tone) for small labelled values."""
+    """The read's key numbers as (label, value, tone); prices to the chart's decimals."""
+    decimals = price_decimals(read.close)
     figures = [
-        ("Close", f"{read.close:,.2f}", ""),
-        ("From high", f"{read.drawdown_pct:+.1f}%", "down" if read.drawdown_pct < 0 else ""),
+        ("Close", price(read.close, decimals), ""),
+        ("From high", signed(read.drawdown_pct, 1, "%"), "down" if read.drawdown_pct < 0 else ""),
     ]
     if read.sma50w is not None:
         distance = (read.close / read.sma50w - 1.0) * 100.0
-        figures.append(("vs 50-wk avg", f"{distance:+.1f}%", "up" if distance >= 0 else "down"))
+        figures.append(
+            ("vs 50-wk avg", signed(distance, 1, "%"), "up" if distance >= 0 else "down")
+        )
     if read.macd is not None and read.macd_signal is not None:
         tone = "up" if read.macd >= read.macd_signal else "down"
-        figures.append(("MACD / signal", f"{read.macd:.2f} / {read.macd_signal:.2f}", tone))
+        pair = f"{price(read.macd, 2)} / {price(read.macd_signal, 2)}"
+        figures.append(("MACD / signal", pair, tone))
     if read.rsi14 is not None:
         tone = "down" if read.rsi14 < 40 else "up" if read.rsi14 > 60 else ""
         figures.append(("RSI 14", f"{read.rsi14:.1f}", tone))
@@ -249,7 +272,13 @@ def chart_content(
         return view.figure.to_plotly_json(), view.message, view.read
 
     figure, message, read = services.cache.get_or_compute(key, compute)
-    return ChartContent(figure, message, read_content(read, message), drawn_for(asked, dark))
+    return ChartContent(
+        figure,
+        message,
+        read_content(read, message),
+        drawn_for(asked, dark),
+        export_name(state.ticker, read, services.market.source.label),
+    )
 
 
 def first_chart(services: Services, state: ViewState) -> ChartContent:
@@ -266,6 +295,7 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.CHART_MESSAGE, "children"),
         Output(ids.READ_PANEL, "children"),
         Output(ids.DRAWN_CHART, "data"),
+        Output(ids.PRICE_CHART, "config"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         State(ids.VIEW_STORE, "data"),
@@ -273,11 +303,11 @@ def register(app: Dash, services: Services) -> None:
     )
     def _update_chart(
         query: str | None, dark: bool, latest: str | None, drawn: Any
-    ) -> tuple[dict[str, Any], str, list[Any], dict[str, Any]]:
+    ) -> tuple[Any, ...]:
         if drawn == drawn_for(query, dark):
             raise PreventUpdate  # the page already shows it (its first chart)
         content = chart_content(services, query, latest, dark)
-        return content.figure, content.message, content.read, content.drawn
+        return content.figure, content.message, content.read, content.drawn, content.config
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"),

@@ -67,5 +67,5 @@ def compare_figure(
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     )
     if simulated:
-        figure.add_annotation(watermark())
+        figure.add_annotation(watermark(dark))
     return figure

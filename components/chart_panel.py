@@ -10,7 +10,13 @@ from dash import dcc, html
 
 from components import ids
 
-GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "scrollZoom": False, "responsive": True}
+GRAPH_CONFIG: dcc.Graph.Config = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendChartToCloud", "select2d", "lasso2d"],
+}
+"""The wheel zooms (as on TradingView); no upload to Plotly's cloud, no point selection."""
 SHOWN_CHART = {"height": "var(--r2k-chart-height)"}
 """A shown chart's style. A responsive dcc.Graph without an inline height sets one of 100%,
 which overrides the stylesheet's, and then collapses to 0 px on the first zoom."""
@@ -29,6 +35,15 @@ class ChartContent:
     message: str
     read: list[Any]
     drawn: dict[str, Any]
+    export_name: str = "chart"
+    """The PNG export's file name (without extension): ticker, as-of date and source."""
+
+    @property
+    def config(self) -> dcc.Graph.Config:
+        """The price chart's config, its PNG export named after what it shows."""
+        config = GRAPH_CONFIG.copy()
+        config["toImageButtonOptions"] = {"filename": self.export_name}
+        return config
 
 
 def create_chart_card(content: ChartContent) -> dbc.Card:
@@ -54,7 +69,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                     dcc.Graph(
                         id=ids.PRICE_CHART,
                         figure=content.figure,
-                        config=GRAPH_CONFIG,
+                        config=content.config,
                         className="r2k-price-chart",
                         style=SHOWN_CHART,
                     ),

@@ -74,3 +74,34 @@ def test_a_redrawn_chart_is_the_size_of_the_first(dash_duo, demo_app):
     ticker.send_keys("DEMO-LARGE", Keys.ENTER)
     wait_until(lambda: "DEMO-LARGE" in dash_duo.find_element(CHART_TITLE).text, message="redraw")
     assert _height(dash_duo, "#price-chart .main-svg") == first == 720
+
+
+def _screenshot(dash_duo, path, width: int = 1400) -> None:
+    dash_duo.driver.set_window_size(width, 1000)
+    dash_duo.driver.execute_script(
+        "document.documentElement.style.scrollBehavior = 'auto';"
+        "document.querySelector('#price-chart').scrollIntoView({block: 'start'});"
+    )
+    dash_duo.driver.save_screenshot(str(path))
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_chart_at_1400px_in_both_themes(dash_duo, demo_app, screenshot_dir, dark):
+    _open(dash_duo, demo_app)
+    dash_duo.driver.set_window_size(1400, 1000)
+    if dark:
+        dash_duo.find_element("#theme-switch").click()
+        wait_until(
+            lambda: (
+                dash_duo.driver.execute_script(
+                    f"return {GRAPH}._fullLayout.template.layout.paper_bgcolor;"
+                )
+                == "rgb(17,17,17)"
+            ),
+            message="the dark figure",
+        )
+    config = dash_duo.driver.execute_script(f"return {GRAPH}._context.toImageButtonOptions;")
+    assert config["filename"].startswith("DEMO-R2K_20") and "Simulated" in config["filename"]
+    subtitle = dash_duo.find_element("#price-chart .gtitle-subtitle").text
+    assert "as of 20" in subtitle and "Simulated demo market" in subtitle
+    _screenshot(dash_duo, screenshot_dir / f"chart-1400-{'dark' if dark else 'light'}.png")

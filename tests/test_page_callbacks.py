@@ -243,7 +243,7 @@ def test_read_figures_label_the_key_numbers_with_tones(default_view):
     assert labels == ["Close", "From high", "vs 50-wk avg", "MACD / signal", "RSI 14", "Channel"]
     values = {label: (value, tone) for label, value, tone in figures}
     assert values["Close"] == (f"{read.close:,.2f}", "")
-    assert values["From high"] == (f"{read.drawdown_pct:+.1f}%", "down")
+    assert values["From high"] == (f"{read.drawdown_pct:+.1f}%".replace("-", "\u2212"), "down")
     assert values["Channel"] == (read.channel.position, "down")
     assert values["RSI 14"] == (f"{read.rsi14:.1f}", "down" if read.rsi14 < 40 else "")
 

@@ -200,3 +200,15 @@ def test_rows_after_as_of_change_nothing(seed, sessions, cut, extra, weekend):
     alone = technical_read("P", before, as_of=as_of).to_dict()
     assert technical_read("P", daily, as_of=as_of).to_dict() == alone
     assert alone["as_of"] == before.index[-1].date().isoformat()
+
+
+def test_one_sentence_writes_all_its_prices_to_the_closes_decimals():
+    assert money(0.5817, 4) == "$0.5817" and money(3.99, 4) == "$3.9900"
+    assert money(1234.5) == "$1,234.50" and money(0.5) == "$0.5000"
+    assert money(-2.5, 2) == "$\u22122.50"
+    closes = 0.9 + 0.2 * np.sin(np.linspace(0.0, 7.5 * np.pi, 800))  # high $1.10, last $0.70
+    dates = pd.bdate_range("2022-01-03", periods=closes.size, name="date")
+    read = technical_read("PENNY", bars_from_closes(closes, dates))
+    assert read.close < 1
+    amounts = re.findall(r"\$[\d,]+\.(\d+)", read.summary)
+    assert len(amounts) >= 3 and {len(decimals) for decimals in amounts} == {4}
