@@ -248,6 +248,60 @@ function (overlays, figure) {
 """Shows the chosen overlays (drawn by the server, hidden or not) with no server round trip."""
 
 
+FIT_AXES_JS = """
+function (relayout) {
+    const skip = window.dash_clientside.no_update;
+    const changed = Object.keys(relayout || {}).some((key) => key.startsWith("xaxis."));
+    const gd = document.querySelector("#PRICE_CHART .js-plotly-plot");
+    if (!changed || !gd || !gd._fullData || !gd._fullLayout.xaxis) {
+        return skip;
+    }
+    const xaxis = gd._fullLayout.xaxis;
+    const [start, end] = xaxis.range.map((value) => xaxis.r2l(value));
+    const extent = {};
+    const widen = (axis, value) => {
+        if (value === null || value === undefined || !isFinite(value)) return;
+        const seen = extent[axis] || (extent[axis] = [Infinity, -Infinity]);
+        seen[0] = Math.min(seen[0], value);
+        seen[1] = Math.max(seen[1], value);
+    };
+    const panels = new Set(["Volume", "MACD hist", "MACD", "Signal"]);
+    // _fullData: plotly.js has decoded the figure's base64 arrays there.
+    gd._fullData.forEach((trace) => {
+        const axis = trace.yaxis || "y";
+        const fits = trace.type === "candlestick" || panels.has(trace.name);
+        if (!fits || trace.visible !== true) return;
+        for (let i = 0; i < trace.x.length; i++) {
+            const at = xaxis.d2l(trace.x[i]);
+            if (at < start || at > end) continue;
+            if (trace.type === "candlestick") {
+                widen(axis, trace.low[i]);
+                widen(axis, trace.high[i]);
+            } else {
+                widen(axis, trace.y[i]);
+                if (trace.name === "Volume") widen(axis, 0);
+            }
+        }
+    });
+    const update = {};
+    Object.entries(extent).forEach(([axis, [low, high]]) => {
+        if (!isFinite(low)) return;
+        const name = "yaxis" + axis.slice(1);
+        const log = gd._fullLayout[name].type === "log";
+        const [a, b] = log ? [Math.log10(low), Math.log10(high)] : [low, high];
+        const pad = (b - a) * 0.05 || Math.abs(b) * 0.01 || 1;
+        update[name + ".range"] = [a - pad, b + pad];
+    });
+    if (Object.keys(update).length) {
+        window.Plotly.relayout(gd, update);
+    }
+    return skip;
+}
+""".replace("PRICE_CHART", ids.PRICE_CHART)
+"""Fits the price, volume and MACD axes to the bars in view after a zoom or pan, as
+TradingView does (Plotly would keep the whole series' price range)."""
+
+
 def drawn_for(query: str | None, dark: bool) -> dict[str, Any]:
     """What a figure is drawn for: the view it was asked for and the theme."""
     return {"view": query, "dark": bool(dark)}
@@ -327,6 +381,13 @@ def register(app: Dash, services: Services) -> None:
             lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
         )
         return figure, HIDDEN_CHART, SHOWN_CHART
+
+    app.clientside_callback(
+        FIT_AXES_JS,
+        Output(ids.PRICE_FIT, "data"),
+        Input(ids.PRICE_CHART, "relayoutData"),
+        prevent_initial_call=True,
+    )
 
     app.clientside_callback(
         SHOW_OVERLAYS_JS,

@@ -150,6 +150,10 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
         hovermode="x unified",
         hoversubplots="axis",
         dragmode="pan",
+        modebar={"bgcolor": TRANSPARENT},
+        hoverlabel={
+            "bgcolor": "rgba(33, 37, 41, 0.85)" if style.dark else "rgba(255, 255, 255, 0.85)"
+        },
         showlegend=True,
         legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
         margin={"l": 10, "r": 70, "t": 90, "b": 30},

@@ -63,6 +63,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                 className="px-2 pt-1",
             ),
             dcc.Store(id=ids.DRAWN_CHART, data=content.drawn),
+            dcc.Store(id=ids.PRICE_FIT),
             html.Div(content.message, id=ids.CHART_MESSAGE, className="px-3 pt-2", role="status"),
             dcc.Loading(
                 [

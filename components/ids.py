@@ -33,6 +33,7 @@ COMPARE_INPUT = "compare-input"
 # Chart and read
 CHART_TABS = "chart-tabs"
 PRICE_CHART = "price-chart"
+PRICE_FIT = "price-fit"
 COMPARE_CHART = "compare-chart"
 CHART_MESSAGE = "chart-message"
 READ_PANEL = "read-panel"

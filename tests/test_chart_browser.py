@@ -105,3 +105,46 @@ def test_the_chart_at_1400px_in_both_themes(dash_duo, demo_app, screenshot_dir, 
     subtitle = dash_duo.find_element("#price-chart .gtitle-subtitle").text
     assert "as of 20" in subtitle and "Simulated demo market" in subtitle
     _screenshot(dash_duo, screenshot_dir / f"chart-1400-{'dark' if dark else 'light'}.png")
+
+
+def test_zooming_in_fits_the_price_axis_to_the_bars_in_view(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    whole = dash_duo.driver.execute_script(f"return {GRAPH}._fullLayout.yaxis.range.slice();")
+    low, high = dash_duo.driver.execute_script(
+        f"const gd = {GRAPH}; const c = gd._fullData[0]; const n = c.x.length;"
+        "Plotly.relayout(gd, {'xaxis.range': [c.x[n - 12], c.x[n - 1]]});"
+        "return [Math.min(...Array.from(c.low).slice(n - 12)),"
+        " Math.max(...Array.from(c.high).slice(n - 12))];"
+    )
+    fitted = wait_until(
+        lambda: (
+            (
+                r := dash_duo.driver.execute_script(
+                    f"return {GRAPH}._fullLayout.yaxis.range.slice();"
+                )
+            )
+            != whole
+            and r
+        ),
+        message="the price axis refitted",
+    )
+    pad = (high - low) * 0.05
+    assert fitted == pytest.approx([low - pad, high + pad])
+    assert _height(dash_duo) == 720
+
+
+def test_hovering_a_bar_reads_ohlc_and_every_panel(dash_duo, demo_app, screenshot_dir):
+    _open(dash_duo, demo_app)
+    plot = dash_duo.find_element("#price-chart .nsewdrag")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
+    ActionChains(dash_duo.driver).move_to_element(plot).move_by_offset(100, 0).perform()
+    text = wait_until(
+        lambda: dash_duo.find_element("#price-chart .hoverlayer .legend").text,
+        message="the hover readout",
+    )
+    week, candle, *panels = text.split("\n")
+    assert week.startswith("Week of ")
+    assert candle.startswith("O ") and "  H " in candle and "  C " in candle and "  Vol " in candle
+    names = {line.split(" : ")[0] for line in panels}
+    assert {"MACD hist", "MACD", "Signal", "RSI 14", "SMA 50"} <= names  # every panel, one bar
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "chart-hover.png"))
