@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from analysis.channel import regression_channel
 from analysis.indicators import bbands, ema, macd, rsi, sma
+from analysis.monthly import monthly_bars
 from analysis.numbers import price, price_decimals, signed
 from analysis.read import TechnicalRead, technical_read
 from analysis.weekly import weekly_bars
@@ -27,7 +28,17 @@ from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
 
-RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
+RANGE_OFFSETS: dict[str, pd.DateOffset | pd.Timedelta] = {
+    "1m": pd.DateOffset(months=1),
+    "3m": pd.DateOffset(months=3),
+    "6m": pd.DateOffset(months=6),
+    "1y": pd.Timedelta(weeks=52),
+    "2y": pd.Timedelta(weeks=104),
+    "5y": pd.Timedelta(weeks=261),
+    "10y": pd.Timedelta(weeks=522),
+}
+"""How far back each range reaches from the last bar; ``ytd`` starts on January 1st and
+``max`` at the first bar."""
 AVERAGES = {
     "sma50": ("SMA 50", 50, sma),
     "sma20": ("SMA 20", 20, sma),
@@ -35,7 +46,7 @@ AVERAGES = {
     "ema20": ("EMA 20", 20, ema),
 }
 """Moving averages by overlay key; the order fixes each one's colour (SMA 50 first)."""
-BARS_PER_WEEK = {"1wk": 1, "1d": 5}
+BARS_PER_WEEK = {"1wk": 1.0, "1d": 5.0, "1mo": 12 / 52}
 MIN_CHANNEL_BARS = 3
 
 
@@ -50,10 +61,12 @@ class ChartView:
 
 def display_start(index: pd.DatetimeIndex, range_: str) -> pd.Timestamp | None:
     """The first date shown for a range (None: from the first bar)."""
-    weeks = RANGE_WEEKS.get(range_)
-    if weeks is None or index.empty:
+    if index.empty or range_ == "max":
         return None
-    return index[-1] - pd.Timedelta(weeks=weeks)
+    if range_ == "ytd":
+        return pd.Timestamp(year=index[-1].year, month=1, day=1)
+    offset = RANGE_OFFSETS.get(range_)
+    return None if offset is None else pd.Timestamp(index[-1] - offset)
 
 
 def chart_input(
@@ -82,7 +95,7 @@ def chart_input(
         if key in drawn and len(close) >= length
     }
     channel = None
-    lookback = state.channel * BARS_PER_WEEK[state.interval]
+    lookback = max(MIN_CHANNEL_BARS, round(state.channel * BARS_PER_WEEK[state.interval]))
     if "channel" in drawn and len(close) >= MIN_CHANNEL_BARS:
         fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
         channel = ChannelLines(
@@ -115,6 +128,7 @@ def chart_view(
     style = ChartStyle(
         log_scale=state.scale == "log",
         daily=state.interval == "1d",
+        monthly=state.interval == "1mo",
         simulated=services.market.source.simulated,
         dark=dark,
     )
@@ -133,13 +147,22 @@ def chart_view(
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
         read = technical_read(state.ticker, daily, lookback=state.channel)
-    bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
+    bars = interval_bars(daily, state)
     title = state.ticker + (" · simulated" if style.simulated else "")
     data = replace(
         chart_input(state.ticker, bars, state, title, also_drawn),
         caption=chart_caption(state, daily.index[-1], services.market.source.label),
     )
     return ChartView(price_figure(data, style), message, read)
+
+
+def interval_bars(daily: pd.DataFrame, state: ViewState) -> pd.DataFrame:
+    """The bars the chart draws: daily as stored, weeks and months built from them."""
+    if state.interval == "1wk":
+        return weekly_bars(daily, as_of=state.as_of)
+    if state.interval == "1mo":
+        return monthly_bars(daily, as_of=state.as_of)
+    return daily
 
 
 INTERVAL_NAMES = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}

@@ -24,7 +24,17 @@ INDICATOR_LABELS = {
     "macd": "MACD",
     "rsi": "RSI",
 }
-RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
+RANGE_LABELS = {
+    "1m": "1M",
+    "3m": "3M",
+    "6m": "6M",
+    "ytd": "YTD",
+    "1y": "1Y",
+    "2y": "2Y",
+    "5y": "5Y",
+    "10y": "10Y",
+    "max": "Max",
+}
 
 
 def _labelled(label: str, control: Component, width: str = "auto") -> html.Div:
@@ -87,6 +97,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     options=[
                         {"label": "Weekly", "value": "1wk"},
                         {"label": "Daily", "value": "1d"},
+                        {"label": "Monthly", "value": "1mo"},
                     ],
                     value=shown[ids.INTERVAL_RADIO],
                     inline=True,

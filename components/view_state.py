@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, urlencode
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
 
-INTERVALS = ("1wk", "1d")
-RANGES = ("1y", "2y", "5y", "10y", "max")
+INTERVALS = ("1wk", "1d", "1mo")
+RANGES = ("1m", "3m", "6m", "ytd", "1y", "2y", "5y", "10y", "max")
 OVERLAYS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel")
 """Drawn over price: shown or hidden in the browser, without asking the server."""
 PANELS = ("volume", "macd", "rsi")

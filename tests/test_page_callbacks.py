@@ -194,6 +194,34 @@ def test_display_start():
     assert display_start(dates, "max") is None
     assert display_start(dates, "1y") == dates[-1] - pd.Timedelta(weeks=52)
     assert display_start(pd.DatetimeIndex([]), "1y") is None
+    last = dates[-1]  # Monday 2025-09-29
+    assert display_start(dates, "ytd") == pd.Timestamp("2025-01-01")
+    assert display_start(dates, "1m") == pd.Timestamp("2025-08-29")
+    assert display_start(dates, "6m") == last - pd.DateOffset(months=6)
+
+
+def test_the_monthly_interval_draws_months_built_from_daily_bars(services, index):
+    view = chart_view(services, ViewState(ticker=index, interval="1mo", range="2y", as_of=PAST))
+    candles = view.figure.data[0]
+    months = pd.DatetimeIndex(candles.x)
+    assert candles.name == "Monthly" and (months.day == 1).all()
+    assert months[-1] == pd.Timestamp("2025-03-01") and 23 <= len(months) <= 25
+    daily = services.market.daily_bars(index).loc[:"2025-03-12"]
+    assert candles.close[-1] == pytest.approx(daily["close"].iloc[-1])
+    assert candles.high[-1] == pytest.approx(daily.loc["2025-03-01":, "high"].max())
+    assert "in progress" in [a.text for a in view.figure.layout.annotations]
+    assert view.figure.layout.xaxis.hoverformat == "%B %Y"
+    assert "Monthly bars · as of 2025-03-12" in view.figure.layout.title.subtitle.text
+
+
+@pytest.mark.parametrize("range_", ["1m", "3m", "6m", "ytd"])
+def test_short_ranges_draw_the_bars_since_their_start(services, index, range_):
+    view = chart_view(services, ViewState(ticker=index, interval="1d", range=range_, as_of=PAST))
+    days = pd.DatetimeIndex(view.figure.data[0].x)
+    start = {"1m": "2025-02-12", "3m": "2024-12-12", "6m": "2024-09-12", "ytd": "2025-01-01"}
+    assert days[0] >= pd.Timestamp(start[range_]) and days[0] - pd.Timestamp(start[range_]) < (
+        pd.Timedelta(days=5)
+    )
 
 
 # Compare
