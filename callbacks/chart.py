@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.channel import regression_channel
@@ -359,9 +359,21 @@ def chart_content(
 
 
 def first_chart(services: Services, state: ViewState) -> ChartContent:
-    """The chart area the page starts with, in the light theme."""
+    """The chart area the page starts with, in the light theme; with a ``compare`` ticker
+    the relative chart too (the page opens on it)."""
     query = to_query(state)
-    return chart_content(services, query, query, dark=False)
+    content = chart_content(services, query, query, dark=False)
+    if state.compare is None:
+        return content
+    return replace(content, compare=compare_content(services, state, False))
+
+
+def compare_content(services: Services, state: ViewState, dark: bool) -> dict[str, Any]:
+    """The relative chart of ``state`` as a plain dict, from the cache."""
+    return services.cache.get_or_compute(
+        services.result_key("compare", state, dark),
+        lambda: compare_view(services, state, dark)[0].to_plotly_json(),
+    )
 
 
 def register(app: Dash, services: Services) -> None:
@@ -393,17 +405,14 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.CHART_TABS, "active_tab"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
-        prevent_initial_call=True,  # the page opens on the price tab, as laid out
     )
     def _update_compare(tab: str, query: str | None, dark: bool) -> tuple[Any, ...]:
+        if ctx.triggered_id is None and (tab != "compare" or not dark):
+            raise PreventUpdate  # the page opens on the tab (and chart) it was laid out with
         if tab != "compare":
             return no_update, SHOWN_CHART, HIDDEN_CHART
         state = parse_query(query or "", services.default_ticker, _today())
-        figure = services.cache.get_or_compute(
-            services.result_key("compare", state, bool(dark)),
-            lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
-        )
-        return figure, HIDDEN_CHART, SHOWN_CHART
+        return compare_content(services, state, bool(dark)), HIDDEN_CHART, SHOWN_CHART
 
     app.clientside_callback(
         FIT_AXES_JS,

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.theme import CHANNEL_COLOR, template_for, watermark
+from charts.theme import CHANNEL_COLOR, TRANSPARENT, template_for, watermark
 
 
 def rebase(closes: pd.DataFrame) -> pd.DataFrame:
@@ -19,6 +19,11 @@ def rebase(closes: pd.DataFrame) -> pd.DataFrame:
     if common.empty:
         return common
     return common / common.iloc[0] * 100.0
+
+
+def ratio_title(subject: str, benchmark: str) -> str:
+    """The ratio panel's title: what the line is and how to read it."""
+    return f"Ratio {subject} / {benchmark} (×100; rising: {subject} outperforms)"
 
 
 def compare_figure(
@@ -56,16 +61,31 @@ def compare_figure(
             row=2,
             col=1,
         )
+    figure.add_annotation(
+        text=html.escape(ratio_title(str(subject.name), str(benchmark.name))),
+        xref="paper",
+        yref="y2 domain",
+        x=0.0,
+        y=1.0,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        font={"size": 11},
+    )
     figure.update_layout(
         template=template_for(dark),
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
         title={
             "text": html.escape(f"{subject.name} vs {benchmark.name} (rebased to 100)"),
             "x": 0.01,
         },
         hovermode="x unified",
-        margin={"l": 55, "r": 20, "t": 60, "b": 30},
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        dragmode="pan",
+        margin={"l": 10, "r": 60, "t": 60, "b": 30},
+        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "top", "bgcolor": TRANSPARENT},
     )
+    figure.update_yaxes(side="right")
     if simulated:
         figure.add_annotation(watermark(dark))
     return figure

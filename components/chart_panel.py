@@ -37,6 +37,9 @@ class ChartContent:
     drawn: dict[str, Any]
     export_name: str = "chart"
     """The PNG export's file name (without extension): ticker, as-of date and source."""
+    compare: dict[str, Any] | None = None
+    """The relative chart, drawn when the view names a ``compare`` ticker: the page then
+    opens on the Relative tab, as the link's author saw it."""
 
     @property
     def config(self) -> dcc.Graph.Config:
@@ -51,6 +54,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
 
     The price chart starts with ``content``: the page paints it without a callback.
     """
+    relative = content.compare is not None
     return dbc.Card(
         [
             dbc.Tabs(
@@ -59,7 +63,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                     dbc.Tab(label="Relative", tab_id="compare"),
                 ],
                 id=ids.CHART_TABS,
-                active_tab="price",
+                active_tab="compare" if relative else "price",
                 className="px-2 pt-1",
             ),
             dcc.Store(id=ids.DRAWN_CHART, data=content.drawn),
@@ -72,13 +76,14 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                         figure=content.figure,
                         config=content.config,
                         className="r2k-price-chart",
-                        style=SHOWN_CHART,
+                        style=HIDDEN_CHART if relative else SHOWN_CHART,
                     ),
                     dcc.Graph(
                         id=ids.COMPARE_CHART,
+                        figure=content.compare,
                         config=GRAPH_CONFIG,
                         className="r2k-compare-chart",
-                        style=HIDDEN_CHART,
+                        style=SHOWN_CHART if relative else HIDDEN_CHART,
                     ),
                 ],
                 type="circle",

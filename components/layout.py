@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
 
 from callbacks.services import Services
 from components import ids
 from components.chart_panel import ChartContent, create_chart_card, create_read_card
 from components.control_values import shown_values
 from components.controls import create_chart_controls
+from components.footer import create_footer
 from components.header import create_header, create_source_banner
 from components.movers import create_movers_section
 from components.sectors import create_sectors_section
@@ -57,11 +58,7 @@ def create_layout(
             ),
             create_movers_section(today, shown),
             create_sectors_section(),
-            html.Footer(
-                "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "
-                "holdings. Not investment advice.",
-                className="small text-body-secondary my-3",
-            ),
+            create_footer(market.source),
         ],
         fluid=True,
         className="r2k-page",

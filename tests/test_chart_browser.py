@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from app import create_app
@@ -148,3 +149,53 @@ def test_hovering_a_bar_reads_ohlc_and_every_panel(dash_duo, demo_app, screensho
     names = {line.split(" : ")[0] for line in panels}
     assert {"MACD hist", "MACD", "Signal", "RSI 14", "SMA 50"} <= names  # every panel, one bar
     dash_duo.driver.save_screenshot(str(screenshot_dir / "chart-hover.png"))
+
+
+def test_a_shared_compare_link_opens_on_the_relative_tab(dash_duo, demo_app, screenshot_dir):
+    _open(dash_duo, demo_app, "?ticker=DEMO-R2K&compare=DEMO-LARGE")
+    wait_until(
+        lambda: dash_duo.find_element("#chart-tabs .nav-link.active").text == "Relative",
+        message="the Relative tab active",
+    )
+    title = dash_duo.find_element("#compare-chart .gtitle").text
+    assert "DEMO-R2K vs DEMO-LARGE" in title
+    annotations = [
+        a.text
+        for a in dash_duo.driver.find_elements_by_css_selector("#compare-chart .annotation-text")
+    ]
+    assert any(text.startswith("Ratio DEMO-R2K / DEMO-LARGE") for text in annotations)
+    assert _height(dash_duo, "#compare-chart") == 720
+    assert not dash_duo.find_element("#price-chart").is_displayed()
+    assert "Source: Simulated demo market" not in dash_duo.find_element("footer").text
+    assert "simulated demo market" in dash_duo.find_element("footer").text
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "chart-compare-link.png"))
+    dash_duo.find_element("#chart-tabs .nav-link:not(.active)").click()
+    wait_until(lambda: dash_duo.find_element("#price-chart").is_displayed(), message="price tab")
+    assert _height(dash_duo) == 720
+
+
+def test_a_row_click_leaves_the_chart_height_and_the_row_where_they_were(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    row = wait_until(
+        lambda: dash_duo.driver.find_elements(
+            By.CSS_SELECTOR, "#movers-slot .ag-pinned-left-cols-container .ag-row [col-id='ticker']"
+        )[2],
+        message="the movers rows",
+    )
+    ticker = row.text
+    dash_duo.driver.execute_script(
+        "document.documentElement.style.scrollBehavior = 'auto';"
+        "arguments[0].scrollIntoView({block: 'center'});",
+        row,
+    )
+    scrolled = dash_duo.driver.execute_script("return window.scrollY;")
+    top = lambda: dash_duo.driver.execute_script(  # noqa: E731
+        "return document.querySelector(arguments[0]).getBoundingClientRect().top;",
+        f"#movers-slot .ag-pinned-left-cols-container [row-id='{ticker}']",
+    )
+    at = top()
+    row.click()
+    wait_until(lambda: ticker in dash_duo.find_element(CHART_TITLE).text, message="the new chart")
+    assert _height(dash_duo) == 720
+    assert top() == pytest.approx(at, abs=1)
+    assert dash_duo.driver.execute_script("return window.scrollY;") == scrolled

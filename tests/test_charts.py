@@ -448,6 +448,8 @@ def test_compare_figure_draws_both_rebased_and_their_ratio():
     assert list(ratio.y) == pytest.approx([100.0, 120.0, 125.0])
     assert ratio.yaxis == "y2" and figure.data[0].yaxis == "y"
     assert "AAA vs BBB" in figure.layout.title.text
+    (title,) = [a for a in figure.layout.annotations if a.yref == "y2 domain"]
+    assert title.text.startswith("Ratio AAA / BBB") and title.yanchor == "top"
     assert SIMULATED_LABEL not in _annotation_texts(figure)
     assert SIMULATED_LABEL in _annotation_texts(compare_figure(subject, benchmark, simulated=True))
 
