@@ -7,6 +7,7 @@ are pure functions below; ``register`` only wires them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -107,11 +108,9 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
     compare_symbol = parse_ticker(_text(compare)) if compare else None
     if compare and compare_symbol is None:
         problems.append(f"“{str(compare)[:30]}” is not a ticker to compare with.")
-    is_whole = isinstance(channel, int | float) and float(channel).is_integer()
-    channel_weeks = int(channel) if is_whole else previous.channel
-    if not CHANNEL_MIN <= channel_weeks <= CHANNEL_MAX:
-        problems.append(f"Channel window must be {CHANNEL_MIN}-{CHANNEL_MAX} weeks.")
-        channel_weeks = previous.channel
+    channel_weeks, problem = channel_window(channel, previous.channel)
+    if problem:
+        problems.append(problem)
     if period == "from":
         start = parse_date(from_date, today)
         period_value = start.isoformat() if start else previous.period
@@ -132,6 +131,27 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         scale="log" if log else "linear",
     )
     return ViewUpdate(state, tuple(problems))
+
+
+def channel_window(value: object, kept: int) -> tuple[int, str]:
+    """The channel window asked for, or ``kept`` and a note naming the value refused.
+
+    The input has no browser-side min/max: a browser would send an out-of-range number as
+    nothing, and the page could not say what it refused.
+    """
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and float(value).is_integer()
+        and CHANNEL_MIN <= int(value) <= CHANNEL_MAX
+    ):
+        return int(value), ""
+    shown = "empty" if value in (None, "") else f"“{str(value)[:12]}”"
+    return kept, (
+        f"Channel window {shown} refused: it must be a whole number of weeks from "
+        f"{CHANNEL_MIN} to {CHANNEL_MAX}; kept {kept}."
+    )
 
 
 def _text(value: object) -> str:

@@ -127,9 +127,6 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 dbc.Input(
                     id=ids.CHANNEL_INPUT,
                     type="number",
-                    min=CHANNEL_MIN,
-                    max=CHANNEL_MAX,
-                    step=1,
                     value=shown[ids.CHANNEL_INPUT],
                     debounce=True,
                     size="sm",

@@ -199,3 +199,17 @@ def test_a_row_click_leaves_the_chart_height_and_the_row_where_they_were(dash_du
     assert _height(dash_duo) == 720
     assert top() == pytest.approx(at, abs=1)
     assert dash_duo.driver.execute_script("return window.scrollY;") == scrolled
+
+
+def test_a_channel_window_out_of_range_is_named_not_silently_replaced(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    channel = dash_duo.find_element("#channel-input")
+    channel.send_keys(Keys.CONTROL, "a")
+    channel.send_keys("600", Keys.ENTER)
+    note = wait_until(lambda: dash_duo.find_element("#ignored-params").text, message="the note")
+    assert "“600” refused" in note and "8 to 520" in note and "kept 104" in note
+    assert "channel=104" in dash_duo.driver.current_url
+    wait_until(
+        lambda: dash_duo.find_element("#channel-input").get_attribute("value") == "104",
+        message="the input back at 104",
+    )
