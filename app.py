@@ -12,7 +12,7 @@ import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, refresh, theme, view
+from callbacks import chart, movers, refresh, theme, tickers, view
 from callbacks.services import Services
 from components.layout import create_layout
 from components.view_state import parse_query
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     movers.register(app, services)
     refresh.register(app, services)
     theme.register(app)
+    tickers.register(app, services)
     return app
 
 

@@ -60,6 +60,12 @@ def create_date_picker(
     )
 
 
+def create_ticker_options(choices: list[tuple[str, str]]) -> list[html.Option]:
+    """The ticker box's completions: each ticker, labelled with its name (the browser matches
+    what is typed against both)."""
+    return [html.Option(value=ticker, label=name) for ticker, name in choices]
+
+
 def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, Any]) -> html.Div:
     """Ticker, interval, range, scale, indicators, channel window, as-of, compare.
 
@@ -77,8 +83,11 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                             debounce=True,
                             maxLength=15,
                             placeholder="e.g. IWM",
+                            list=ids.TICKER_OPTIONS,
+                            autoComplete="off",
                             style={"maxWidth": "9rem"},
                         ),
+                        html.Datalist(id=ids.TICKER_OPTIONS),
                         dbc.Button(
                             index_ticker,
                             id=ids.INDEX_BUTTON,

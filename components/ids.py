@@ -20,6 +20,7 @@ THEME_SWITCH = "theme-switch"
 
 # Chart controls
 TICKER_INPUT = "ticker-input"
+TICKER_OPTIONS = "ticker-options"
 INDEX_BUTTON = "index-button"
 INTERVAL_RADIO = "interval-radio"
 RANGE_SELECT = "range-select"

@@ -213,3 +213,23 @@ def test_a_channel_window_out_of_range_is_named_not_silently_replaced(dash_duo, 
         lambda: dash_duo.find_element("#channel-input").get_attribute("value") == "104",
         message="the input back at 104",
     )
+
+
+def test_the_ticker_box_completes_from_the_universe(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    options = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#ticker-options option')]"
+            ".map(o => [o.value, o.label]);"
+        ),
+        message="the completions",
+    )
+    assert options[0] == ["DEMO-R2K", "index"] and len(options) > 1000
+    assert dash_duo.find_element("#ticker-input").get_attribute("list") == "ticker-options"
+    ticker, name = options[5]
+    assert ticker.endswith(".DM") and name
+    box = dash_duo.find_element("#ticker-input")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(ticker, Keys.ENTER)
+    wait_until(lambda: ticker in dash_duo.find_element(CHART_TITLE).text, message="its chart")
+    assert f"ticker={ticker}" in dash_duo.driver.current_url
