@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ from dash import Dash
 from analysis.indicators import warm_up
 from callbacks import chart, movers, refresh, theme, tickers, view
 from callbacks.services import Services
+from components import early_theme
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
@@ -23,6 +26,7 @@ from market.data import MarketData
 from market.sources import resolve_source
 from settings import Settings
 
+ASSETS = Path(__file__).resolve().parent / "assets"
 ASSET_MAX_AGE = 365 * 24 * 3600
 """Seconds browsers keep ``assets/`` files without asking again."""
 
@@ -54,6 +58,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="r2k-dash",
         serve_locally=True,
         background_callback_manager=background_manager(settings),
+        assets_ignore=re.escape(early_theme.SCRIPT),  # loaded in <head>, not at the end
+    )
+    app.index_string = early_theme.with_early_theme(
+        app.index_string, app.get_asset_url(early_theme.SCRIPT), ASSETS
     )
     protect(app, settings)
     # Assets are linked with their modification time (?m=...): a return visit need not ask.

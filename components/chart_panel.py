@@ -78,13 +78,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                         className="r2k-price-chart",
                         style=HIDDEN_CHART if relative else SHOWN_CHART,
                     ),
-                    dcc.Graph(
-                        id=ids.COMPARE_CHART,
-                        figure=content.compare,
-                        config=GRAPH_CONFIG,
-                        className="r2k-compare-chart",
-                        style=SHOWN_CHART if relative else HIDDEN_CHART,
-                    ),
+                    create_compare_graph(content.compare),
                 ],
                 type="circle",
                 delay_show=250,
@@ -92,6 +86,20 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
         ],
         className="mb-3",
     )
+
+
+def create_compare_graph(figure: dict[str, Any] | None) -> dcc.Graph:
+    """The relative chart: shown with ``figure``, else hidden (and with no figure at all: a
+    graph given ``figure=None`` fails in the browser on a reload)."""
+    graph = dcc.Graph(
+        id=ids.COMPARE_CHART,
+        config=GRAPH_CONFIG,
+        className="r2k-compare-chart",
+        style=HIDDEN_CHART if figure is None else SHOWN_CHART,
+    )
+    if figure is not None:
+        graph.figure = figure  # type: ignore[attr-defined]
+    return graph
 
 
 def create_read_card(content: ChartContent) -> dbc.Card:

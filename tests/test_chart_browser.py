@@ -233,3 +233,33 @@ def test_the_ticker_box_completes_from_the_universe(dash_duo, demo_app):
     box.send_keys(ticker, Keys.ENTER)
     wait_until(lambda: ticker in dash_duo.find_element(CHART_TITLE).text, message="its chart")
     assert f"ticker={ticker}" in dash_duo.driver.current_url
+
+
+THEME_AT_FIRST_PAINT = """
+document.addEventListener("DOMContentLoaded", () => {
+  window.__themeAtLoad = document.documentElement.getAttribute("data-bs-theme");
+  window.__bodyAtLoad = getComputedStyle(document.body).backgroundColor;
+});
+"""
+
+
+def test_a_reload_in_the_dark_theme_is_dark_before_dash_starts(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    dash_duo.find_element("#theme-switch").click()
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                "return document.documentElement.getAttribute('data-bs-theme');"
+            )
+            == "dark"
+        ),
+        message="the dark theme",
+    )
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": THEME_AT_FIRST_PAINT}
+    )
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    assert dash_duo.driver.execute_script("return window.__themeAtLoad;") == "dark"
+    assert dash_duo.driver.execute_script("return window.__bodyAtLoad;") == "rgb(33, 37, 41)"
+    assert dash_duo.get_logs() == []
