@@ -161,7 +161,7 @@ def test_a_shared_compare_link_opens_on_the_relative_tab(dash_duo, demo_app, scr
     assert "DEMO-R2K vs DEMO-LARGE" in title
     annotations = [
         a.text
-        for a in dash_duo.driver.find_elements_by_css_selector("#compare-chart .annotation-text")
+        for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#compare-chart .annotation-text")
     ]
     assert any(text.startswith("Ratio DEMO-R2K / DEMO-LARGE") for text in annotations)
     assert _height(dash_duo, "#compare-chart") == 720
