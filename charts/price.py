@@ -157,7 +157,8 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
         showlegend=True,
         legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
         margin={"l": 10, "r": 70, "t": 90, "b": 30},
-        uirevision=data.title,
+        # A zoom survives redraws of the same bars (an indicator added), not a new range.
+        uirevision=f"{data.title}|{style.interval}|{bars.index[0]:%Y-%m-%d}",
     )
     _tag_last_price(figure, bars, style, decimals)
     if style.simulated:

@@ -174,6 +174,14 @@ def test_penny_stock_prices_keep_four_decimals_everywhere():
     assert figure.data[0].text[-1].startswith("O 0.5150  H 0.5300  L 0.5050  C 0.5200  +0.0050")
 
 
+def test_a_zoom_is_kept_over_a_redraw_of_the_same_bars_but_not_a_new_range():
+    bars = _bars()
+    same = price_figure(_full_input(bars)).layout.uirevision
+    assert price_figure(_full_input(bars, macd=None)).layout.uirevision == same
+    assert price_figure(_full_input(bars.iloc[10:], channel=None)).layout.uirevision != same
+    assert price_figure(_full_input(bars), ChartStyle(daily=True)).layout.uirevision != same
+
+
 def test_a_drag_pans_and_there_is_room_right_of_the_last_candle():
     bars = _bars()
     figure = price_figure(_full_input(bars))
