@@ -263,3 +263,22 @@ def test_a_reload_in_the_dark_theme_is_dark_before_dash_starts(dash_duo, demo_ap
     assert dash_duo.driver.execute_script("return window.__themeAtLoad;") == "dark"
     assert dash_duo.driver.execute_script("return window.__bodyAtLoad;") == "rgb(33, 37, 41)"
     assert dash_duo.get_logs() == []
+
+
+def test_the_crosshair_tags_the_price_under_the_cursor_on_the_axis(dash_duo, demo_app):
+    _open(dash_duo, demo_app)
+    plot = dash_duo.find_element("#price-chart .nsewdrag[data-subplot='xy']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
+    ActionChains(dash_duo.driver).move_to_element(plot).move_by_offset(50, 0).perform()
+    tag = wait_until(
+        lambda: (t := dash_duo.find_element("#price-chart .r2k-price-tag")).is_displayed() and t,
+        message="the price tag",
+    )
+    low, high = dash_duo.driver.execute_script(f"return {GRAPH}._fullLayout.yaxis.range.slice();")
+    value = float(tag.text.replace(",", ""))
+    assert low < value < high and len(tag.text.split(".")[1]) == 2
+    middle = (low + high) / 2
+    assert abs(value - middle) < (high - low) * 0.1  # the cursor is mid-panel
+    volume = dash_duo.find_element("#price-chart .nsewdrag[data-subplot='xy2']")
+    ActionChains(dash_duo.driver).move_to_element(volume).perform()
+    wait_until(lambda: tag.text[-1] in "KMB", message="a volume tag")
