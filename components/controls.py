@@ -60,12 +60,6 @@ def create_date_picker(
     )
 
 
-def create_ticker_options(choices: list[tuple[str, str]]) -> list[html.Option]:
-    """The ticker box's completions: each ticker, labelled with its name (the browser matches
-    what is typed against both)."""
-    return [html.Option(value=ticker, label=name) for ticker, name in choices]
-
-
 def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, Any]) -> html.Div:
     """Ticker, interval, range, scale, indicators, channel window, as-of, compare.
 
@@ -88,6 +82,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                             style={"maxWidth": "9rem"},
                         ),
                         html.Datalist(id=ids.TICKER_OPTIONS),
+                        dcc.Store(id=ids.TICKER_CHOICES),
                         dbc.Button(
                             index_ticker,
                             id=ids.INDEX_BUTTON,

@@ -21,6 +21,7 @@ THEME_SWITCH = "theme-switch"
 # Chart controls
 TICKER_INPUT = "ticker-input"
 TICKER_OPTIONS = "ticker-options"
+TICKER_CHOICES = "ticker-choices"
 INDEX_BUTTON = "index-button"
 INTERVAL_RADIO = "interval-radio"
 RANGE_SELECT = "range-select"

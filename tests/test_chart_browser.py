@@ -277,8 +277,15 @@ def test_the_crosshair_tags_the_price_under_the_cursor_on_the_axis(dash_duo, dem
     low, high = dash_duo.driver.execute_script(f"return {GRAPH}._fullLayout.yaxis.range.slice();")
     value = float(tag.text.replace(",", ""))
     assert low < value < high and len(tag.text.split(".")[1]) == 2
-    middle = (low + high) / 2
-    assert abs(value - middle) < (high - low) * 0.1  # the cursor is mid-panel
+    size = plot.size
+    prices = []
+    for fraction in (0.2, 0.8):  # high on the panel, then low
+        ActionChains(dash_duo.driver).move_to_element_with_offset(
+            plot, size["width"] // 3, int(size["height"] * fraction)
+        ).perform()
+        shown = tag.text
+        prices.append(float(shown.replace(",", "")))
+    assert prices[0] > prices[1]
     volume = dash_duo.find_element("#price-chart .nsewdrag[data-subplot='xy2']")
     ActionChains(dash_duo.driver).move_to_element(volume).perform()
     wait_until(lambda: tag.text[-1] in "KMB", message="a volume tag")
