@@ -1,4 +1,5 @@
-"""The ``r2k`` command: ``serve``, ``refresh``, ``read`` and ``hash-password``.
+"""The ``r2k`` command: ``serve``, ``refresh``, ``read``, ``movers``, ``breadth``, ``screen``
+and ``hash-password``.
 
 Flags override the ``R2K_*`` settings. Errors are one line on stderr with a non-zero status.
 """
@@ -16,6 +17,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+import cli_internals
 from market.provider import SourceUnavailableError
 from settings import Settings
 
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
     read.add_argument("--as-of", type=_parse_date, help="replay as of YYYY-MM-DD")
     read.add_argument("--json", action="store_true", help="print one JSON object")
+    cli_internals.add_parsers(commands)
     return parser
 
 
@@ -170,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "refresh":
             return _refresh(settings, args.tickers)
+        if args.command in cli_internals.COMMANDS:
+            return cli_internals.run(args, settings)
         return _read(settings, args.ticker, args.as_of, args.json)
     except SourceUnavailableError as error:
         print(f"r2k {args.command}: {error}", file=sys.stderr)
