@@ -12,7 +12,7 @@ import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, refresh, theme, view
+from callbacks import chart, internals, movers, refresh, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
 from components.view_state import parse_query
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     view.register(app, services)
     chart.register(app, services)
     movers.register(app, services)
+    internals.register(app, services)
     refresh.register(app, services)
     theme.register(app)
     return app

@@ -20,12 +20,27 @@ def _check(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _full(present: np.ndarray, window: int) -> np.ndarray:
-    """Whether the window ending at each row holds ``window`` present values."""
-    counts = np.cumsum(present, axis=0, dtype=np.int64)
-    full = np.zeros(present.shape, dtype=bool)
-    if present.shape[0] >= window:
-        previous = np.vstack([np.zeros((1, present.shape[1]), np.int64), counts[:-window]])
-        full[window - 1 :] = counts[window - 1 :] - previous == window
+    """Whether the window ending at each row holds ``window`` present values.
+
+    Most columns have no gap between their first and last value: for them a window is full
+    from ``first + window - 1`` to ``last``, found without a running count.
+    """
+    rows = present.shape[0]
+    if rows < window:
+        return np.zeros(present.shape, dtype=bool)
+    any_present = present.any(axis=0)
+    first = np.where(any_present, present.argmax(axis=0), rows)
+    last = np.where(any_present, rows - 1 - present[::-1].argmax(axis=0), -1)
+    gapped = present.sum(axis=0) != last - first + 1
+    row = np.arange(rows)[:, None]
+    full = (row >= first + window - 1) & (row <= last)
+    if gapped.any():
+        counts = np.cumsum(present[:, gapped], axis=0, dtype=np.int32)
+        in_window = counts.copy()
+        in_window[window:] -= counts[:-window]
+        block = in_window == window
+        block[: window - 1] = False
+        full[:, gapped] = block
     return full
 
 
@@ -34,12 +49,10 @@ def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
     array = _check(values, window)
     present = ~np.isnan(array)
     sums = np.cumsum(np.where(present, array, 0.0), axis=0)
-    result = np.full(array.shape, np.nan)
-    if array.shape[0] >= window:
-        previous = np.vstack([np.zeros((1, array.shape[1])), sums[:-window]])
-        result[window - 1 :] = (sums[window - 1 :] - previous) / window
-    result[~_full(present, window)] = np.nan
-    return result
+    sums[window:] -= sums[:-window].copy()
+    sums /= window
+    sums[~_full(present, window)] = np.nan
+    return sums
 
 
 def _rolling_extreme(values: np.ndarray, window: int, largest: bool) -> np.ndarray:

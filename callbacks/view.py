@@ -130,6 +130,8 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         exclude=parse_sectors(",".join(_texts(exclude))) or (),
         compare=compare_symbol,
         scale="log" if log else "linear",
+        screen=previous.screen,
+        within=previous.within,
     )
     return ViewUpdate(state, tuple(problems))
 

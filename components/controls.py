@@ -23,6 +23,7 @@ INDICATOR_LABELS = {
     "volume": "Volume",
     "macd": "MACD",
     "rsi": "RSI",
+    "breadth": "Breadth (index)",
 }
 RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
 

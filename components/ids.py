@@ -51,6 +51,14 @@ MOVERS_NOTE = "movers-note"
 SECTOR_CHART = "sector-chart"
 HOLDINGS_TABLE = "holdings-table"
 
+# Market internals: breadth under the index chart, the technical screen
+BREADTH_PANEL = "breadth-panel"
+BREADTH_CHART = "breadth-chart"
+SCREEN_STATE = "screen-state"
+SCREEN_WITHIN = "screen-within"
+SCREEN_TABLE = "screen-table"
+SCREEN_NOTE = "screen-note"
+
 # Refresh from the page
 REFRESH_BUTTON = "refresh-button"
 REFRESH_PROGRESS_ROW = "refresh-progress-row"

@@ -7,12 +7,14 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from callbacks.internals import shows_breadth
 from callbacks.services import Services
 from components import ids
 from components.chart_panel import ChartContent, create_chart_card, create_read_card
 from components.control_values import shown_values
 from components.controls import create_chart_controls
 from components.header import create_header, create_source_banner
+from components.internals import create_breadth_panel, create_screen_section
 from components.movers import create_movers_section
 from components.sectors import create_sectors_section
 from components.view_state import ViewState, to_query
@@ -51,11 +53,18 @@ def create_layout(
             create_chart_controls(market.index_ticker, today, shown),
             dbc.Row(
                 [
-                    dbc.Col(create_chart_card(chart), lg=8),
+                    dbc.Col(
+                        [
+                            create_chart_card(chart),
+                            create_breadth_panel(shows_breadth(state, market.index_ticker)),
+                        ],
+                        lg=8,
+                    ),
                     dbc.Col(create_read_card(chart), lg=4, className="mb-3"),
                 ]
             ),
             create_movers_section(today, shown),
+            create_screen_section(state),
             create_sectors_section(),
             html.Footer(
                 "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
+from analysis.screen import SCREEN_STATES
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
 
@@ -22,11 +23,15 @@ OVERLAYS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel")
 """Drawn over price: shown or hidden in the browser, without asking the server."""
 PANELS = ("volume", "macd", "rsi")
 """Drawn below price: each changes the chart's grid, so the server redraws it."""
-INDICATORS = OVERLAYS + PANELS
+INTERNALS = ("breadth",)
+"""Drawn in their own panel under the chart, and only for the index."""
+INDICATORS = OVERLAYS + PANELS + INTERNALS
 DEFAULT_INDICATORS = ("sma50", "channel", "volume", "macd", "rsi")
 PERIODS = ("1w", "1m", "3m", "ytd", "1y")
 SCALES = ("linear", "log")
 CHANNEL_MIN, CHANNEL_MAX = 8, 520
+SCREEN_ALL = "all"
+WITHIN_MAX = 520
 EARLIEST_DATE = date(1990, 1, 1)
 MAX_PARAM_LENGTH = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -48,6 +53,10 @@ class ViewState:
     exclude: tuple[str, ...] = ()
     compare: str | None = None
     scale: str = "linear"
+    screen: str | None = None
+    """The screen table's state filter (a state of ``SCREEN_STATES`` or ``all``)."""
+    within: int | None = None
+    """The screen keeps states that began in the last ``within`` weeks."""
     ignored: tuple[str, ...] = field(default=(), compare=False)
     """Query parameters that were not understood (names only, cut short)."""
 
@@ -104,6 +113,10 @@ def to_query(state: ViewState) -> str:
         params.append(("compare", state.compare))
     if state.scale != "linear":
         params.append(("scale", state.scale))
+    if state.screen:
+        params.append(("screen", state.screen))
+    if state.within is not None:
+        params.append(("within", str(state.within)))
     return "?" + urlencode(params)
 
 
@@ -181,6 +194,12 @@ def _parse_param(state: ViewState, name: str, value: str, today: date) -> ViewSt
         return replace(state, compare=compare or None) if compare is not None else None
     if name == "scale":
         return replace(state, scale=value) if value in SCALES else None
+    if name == "screen":
+        known = value in SCREEN_STATES or value == SCREEN_ALL
+        return replace(state, screen=value) if known else None
+    if name == "within":
+        whole = value.isascii() and value.isdigit() and 1 <= int(value) <= WITHIN_MAX
+        return replace(state, within=int(value)) if whole else None
     return None
 
 
