@@ -150,21 +150,24 @@ def _frame(panel: pd.DataFrame) -> pd.DataFrame:
             "new_lows_52w": lows,
             "net_highs_52w": highs - lows,
             "highs_lows_count": parts["highs_lows"].sum(axis=1),
-            **_advances(panel.to_numpy(), shifted(panel.to_numpy())),
+            **_advances(panel.to_numpy()),
         },
         index=pd.DatetimeIndex(panel.index, name="date"),
     )
 
 
-def _advances(values: np.ndarray, previous: np.ndarray) -> dict[str, np.ndarray]:
-    counted = ~np.isnan(values) & ~np.isnan(previous)
+def _advances(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Up / down against the previous row (both present), and their running difference."""
+    today, before = values[1:], values[:-1]
     with np.errstate(invalid="ignore"):
-        advancers = ((values > previous) & counted).sum(axis=1)
-        decliners = ((values < previous) & counted).sum(axis=1)
+        up, down = today > before, today < before
+    counted = ~(np.isnan(today) | np.isnan(before))
+    advancers = np.r_[0, up.sum(axis=1)]
+    decliners = np.r_[0, down.sum(axis=1)]
     return {
         "advancers": advancers,
         "decliners": decliners,
-        "ad_count": counted.sum(axis=1),
+        "ad_count": np.r_[0, counted.sum(axis=1)],
         "ad_line": np.cumsum(advancers - decliners),
     }
 
@@ -181,7 +184,7 @@ def _weekly_rows(panel: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
     sampled = daily.iloc[last_rows].set_axis(pd.DatetimeIndex(weekly.index, name="date"))
     sampled["above_sma50w_pct"] = _share(above, counted)
     sampled["sma50w_count"] = counted.sum(axis=1)
-    for column, series in _advances(values, shifted(values)).items():
+    for column, series in _advances(values).items():
         sampled[column] = series
     return sampled
 
