@@ -24,6 +24,7 @@ from bench import (
     chart_update,
     control_change,
     first_paint,
+    internals,
     memory,
     movers_rank,
     read,
@@ -73,6 +74,7 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
         lambda: chart_update.measure(directory / "chart", 7 if quick else 15),
     )
     _run(rows, movers_rank.FIGURE, movers_rank.measure)
+    _run(rows, internals.FIGURE, lambda: internals.measure(3 if quick else 7))
     _run(rows, read.FIGURE, read.measure)
     _run(rows, store.FIGURE, store.measure)
     workers = Settings(source="demo").workers
