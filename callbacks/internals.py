@@ -11,11 +11,13 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.breadth import breadth_series
+from analysis.contributions import Contributions, index_return_pct
 from analysis.panel import sector_members
 from analysis.screen import SCREEN_STATES, screen
 from callbacks.chart import display_start
@@ -25,6 +27,7 @@ from charts.price import message_figure
 from components import ids
 from components.internals import STATE_LABELS
 from components.view_state import SCREEN_ALL, WITHIN_MAX, ViewState, parse_query, to_query
+from market.data import UnknownTickerError
 from market.tickers import parse_ticker
 
 SCREEN_ROWS_MAX = 500
@@ -69,6 +72,23 @@ def breadth_view(services: Services, state: ViewState, dark: bool = False) -> di
     if simulated:
         title += " · simulated"
     return breadth_figure(shown, title, simulated=simulated, dark=dark).to_plotly_json()
+
+
+def index_return(services: Services, period: str, as_of: pd.Timestamp) -> float | None:
+    """The index's own return over the movers' period, None when its prices are missing."""
+    market = services.market
+    try:
+        closes = market.daily_bars(market.index_ticker)["close"]
+        return index_return_pct(closes, period, as_of)
+    except (UnknownTickerError, ValueError):
+        return None
+
+
+def contributions_note(shares: Contributions, index_pct: float | None) -> str:
+    """The sum of the contributions beside the index's own return, so one sees the gap."""
+    total = f"{shares.total_pct:+.2f}" if np.isfinite(shares.total_pct) else "n/a"
+    own = "not available" if index_pct is None else f"{index_pct:+.2f}%"
+    return f"Contributions add up to {total} pts; the index's own return: {own}."
 
 
 def screen_rows(services: Services, state: ViewState) -> tuple[list[dict[str, Any]], str]:

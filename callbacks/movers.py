@@ -10,7 +10,9 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from analysis.contributions import contributions
 from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
+from callbacks.internals import contributions_note, index_return
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -66,9 +68,10 @@ def period_label(period: str) -> str:
     return PERIOD_LABELS[period] if period in PERIODS else f"since {period}"
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _rows(frame: pd.DataFrame, contribution: pd.Series) -> list[dict[str, Any]]:
     columns = ["ticker", "name", "sector", "weight", "last_price", "return_pct"]
-    return frame.loc[:, columns].to_dict("records")  # type: ignore[return-value]
+    rows = frame.loc[:, columns].assign(contribution_pct=frame["ticker"].map(contribution))
+    return rows.to_dict("records")  # type: ignore[return-value]
 
 
 def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
@@ -91,8 +94,11 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
     return "; ".join(parts) + "."
 
 
-def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
-    """Top and bottom constituents, the sector chart and the largest holdings."""
+def movers_view(
+    services: Services, state: ViewState, dark: bool = False, rank: str = "return"
+) -> MoversView:
+    """Top and bottom constituents (by return, or by ``rank="contribution"``), the sector
+    chart and the largest holdings."""
     market = services.market
     simulated = market.source.simulated
     universe = market.universe()
@@ -115,6 +121,14 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
             n=TOP_N,
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
+        shares = contributions(
+            closes,
+            universe,
+            state.period,
+            as_of=state.as_of,
+            include_sectors=state.include,
+            exclude_sectors=state.exclude,
+        )
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
         return MoversView([], [], note, message_figure("No sector data"), universe.head(0))
@@ -125,10 +139,18 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
         simulated=simulated,
         dark=dark,
     )
+    by_contribution = rank == "contribution"
+    top = shares.ranked(True, TOP_N) if by_contribution else result.top
+    bottom = shares.ranked(False, TOP_N) if by_contribution else result.bottom
+    contribution = shares.rows.set_index("ticker")["contribution_pct"]
+    index_pct = index_return(services, state.period, result.as_of)
     return MoversView(
-        top=_rows(result.top),
-        bottom=_rows(result.bottom),
-        note=describe_movers(result, state, simulated),
+        top=_rows(top, contribution),
+        bottom=_rows(bottom, contribution),
+        note=describe_movers(result, state, simulated)
+        + " "
+        + ("Ranked by contribution. " if by_contribution else "")
+        + contributions_note(shares, index_pct),
         sectors=figure,
         holdings=universe.nlargest(HOLDINGS_N, "weight"),
     )
@@ -180,18 +202,22 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
+        Input(ids.MOVERS_RANK, "value"),
     )
-    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+    def _update_movers(
+        query: str | None, dark: bool, tables: list[Any], rank: Any
+    ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+        by = "contribution" if rank == "contribution" else "return"
 
         def compute() -> tuple[Any, ...]:
-            view = movers_view(services, state, bool(dark))
+            view = movers_view(services, state, bool(dark), by)
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        key = services.result_key("movers", state, bool(dark))
+        key = services.result_key("movers", state, bool(dark), by)
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]

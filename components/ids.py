@@ -58,6 +58,7 @@ SCREEN_STATE = "screen-state"
 SCREEN_WITHIN = "screen-within"
 SCREEN_TABLE = "screen-table"
 SCREEN_NOTE = "screen-note"
+MOVERS_RANK = "movers-rank"
 
 # Refresh from the page
 REFRESH_BUTTON = "refresh-button"

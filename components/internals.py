@@ -46,6 +46,29 @@ SCREEN_COLUMN_DEFS = [
 ]
 
 
+RANKS = ("return", "contribution")
+
+
+def create_rank_switch() -> html.Div:
+    """Rank the movers tables by return or by contribution to the index's return."""
+    return html.Div(
+        [
+            dbc.Label("Rank by", html_for=ids.MOVERS_RANK, className="small mb-0 me-2"),
+            dbc.RadioItems(
+                id=ids.MOVERS_RANK,
+                options=[
+                    {"label": "Return", "value": "return"},
+                    {"label": "Contribution to the index", "value": "contribution"},
+                ],
+                value="return",
+                inline=True,
+                className="small",
+            ),
+        ],
+        className="d-flex align-items-center mb-1",
+    )
+
+
 def create_breadth_panel(shown: bool) -> html.Div:
     """The breadth chart under the price chart; shown only for the index with ``ind=breadth``."""
     return html.Div(

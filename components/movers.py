@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from components import ids
 from components.controls import create_date_picker
+from components.internals import create_rank_switch
 from market.universe import GICS_SECTORS
 
 PERIOD_OPTIONS = [
@@ -56,6 +57,17 @@ COLUMN_DEFS = [
         "width": 88,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format('+.1f')(params.value) + '%'"},
+        "cellStyle": RETURN_STYLE,
+    },
+    {
+        "field": "contribution_pct",
+        "headerName": "Contrib.",
+        "headerTooltip": "Contribution to the index's return, in percentage points",
+        "width": 92,
+        "type": "rightAligned",
+        "valueFormatter": {
+            "function": "params.value == null ? '' : d3.format('+.3f')(params.value)"
+        },
         "cellStyle": RETURN_STYLE,
     },
 ]
@@ -184,6 +196,7 @@ def create_movers_section(today: date, shown: Mapping[str, Any]) -> html.Div:
         [
             html.H5("Movers and laggards", className="mt-2"),
             create_movers_filters(today, shown),
+            create_rank_switch(),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
             dbc.Row(
                 [

@@ -129,3 +129,30 @@ def test_the_state_filter_goes_into_the_url(dash_duo, demo_app):
         message="only overbought rows",
     )
     assert all(float(value) > 70 for value in _screen_cells(dash_duo, "rsi14"))
+
+
+def test_the_rank_switch_orders_the_movers_by_contribution(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _open(dash_duo, "?ticker=DEMO-R2K")
+    rows = "#movers-slot .ag-center-cols-container [col-id='contribution_pct']"
+    wait_until(
+        lambda: len(dash_duo.driver.find_elements(By.CSS_SELECTOR, rows)) >= 10, message="rows"
+    )
+    assert "Contributions add up to" in dash_duo.find_element("#movers-note").text
+    wait_until(
+        lambda: _scroll_to(dash_duo, "#movers-rank input[value='contribution']").click() or True,
+        message="the contribution switch",
+    )
+    wait_until(
+        lambda: "Ranked by contribution" in dash_duo.find_element("#movers-note").text,
+        message="ranked by contribution",
+    )
+
+    def contributions() -> list[float]:
+        cells = dash_duo.driver.find_elements(By.CSS_SELECTOR, rows)
+        return [float(cell.text) for cell in cells if cell.text]
+
+    values = wait_until(contributions, message="contribution cells")
+    assert values == sorted(values, reverse=True)
+    _scroll_to(dash_duo, "#movers-note")
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "internals-contributions.png"))

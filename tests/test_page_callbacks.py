@@ -32,7 +32,7 @@ from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
 
-MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct"}
+MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct", "contribution_pct"}
 PAST = date(2025, 3, 12)
 """A Wednesday well inside the demo's history (2014-11 to 2026-11)."""
 
@@ -279,7 +279,7 @@ def ytd(services, index):
     return movers_view(services, ViewState(ticker=index))
 
 
-def test_movers_rank_top_and_bottom_with_six_columns(ytd):
+def test_movers_rank_top_and_bottom_with_seven_columns(ytd):
     assert len(ytd.top) == TOP_N == 15 and len(ytd.bottom) == 15
     for row in ytd.top + ytd.bottom:
         assert set(row) == MOVER_KEYS
@@ -289,6 +289,18 @@ def test_movers_rank_top_and_bottom_with_six_columns(ytd):
     assert bottom == sorted(bottom)
     assert min(top) > max(bottom)
     assert not {row["ticker"] for row in ytd.top} & {row["ticker"] for row in ytd.bottom}
+    assert "Contributions add up to" in ytd.note and "the index's own return" in ytd.note
+
+
+def test_movers_ranked_by_contribution_and_the_note_gives_both_sums(services, index):
+    view = movers_view(services, ViewState(ticker=index), rank="contribution")
+    top = [row["contribution_pct"] for row in view.top]
+    bottom = [row["contribution_pct"] for row in view.bottom]
+    assert top == sorted(top, reverse=True) and bottom == sorted(bottom)
+    assert min(top) > max(bottom)
+    assert "Ranked by contribution." in view.note
+    by_return = movers_view(services, ViewState(ticker=index))
+    assert {r["ticker"] for r in view.top} != {r["ticker"] for r in by_return.top}
 
 
 def test_movers_note_names_the_period_and_says_simulated(services, ytd):
