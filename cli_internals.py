@@ -45,8 +45,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         command.add_argument("--exclude", help="leave out these sectors, comma-separated")
         command.add_argument("--top", type=int, default=10, help="rows to show (default 10)")
         command.add_argument("--json", action="store_true", help="print one JSON object")
-        if name == "movers":
-            command.add_argument("--period", default="YTD", help="1W, 1M, 3M, YTD, 1Y or a date")
+        command.add_argument(
+            "--period",
+            default="YTD",
+            help="movers: 1W, 1M, 3M, YTD, 1Y or a date (accepted by all, as in a page's URL)",
+        )
         if name == "screen":
             command.add_argument(
                 "--state", help=f"only these states, comma-separated: {', '.join(SCREEN_STATES)}"

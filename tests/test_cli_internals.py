@@ -7,6 +7,7 @@ computation on the same closes; bad input is one line on stderr and status 2.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -204,3 +205,65 @@ def test_values_are_finite_numbers_or_null(capsys, shared_demo):
             for key, value in row.items()
             if key not in ("ticker", "name", "sector")
         )
+
+
+# A csv: source: the user's own files (real tickers, a few January 2025 sessions)
+
+CSV_DIR = Path(__file__).parent / "data" / "csv"
+
+
+def _csv_closes() -> pd.DataFrame:
+    """The closes of the universe's readable files, read straight from the CSVs.
+
+    The files are in Yahoo's formats: one header row, or yfinance's Price / Ticker rows.
+    """
+    closes = {}
+    for ticker in ("MOG-A", "ABCL", "KRE"):
+        table = pd.read_csv(CSV_DIR / f"{ticker}.csv", header=None, dtype=str)
+        head = table.iloc[:3]
+        ticker_row = head.loc[head[0] == "Ticker"]
+        column = next(
+            j
+            for j in table.columns
+            if (head[j] == "Close").any() and (ticker_row.empty or ticker_row[j].iloc[0] == ticker)
+        )
+        dates = pd.to_datetime(table[0], errors="coerce", format="%Y-%m-%d")
+        values = pd.to_numeric(table[column], errors="coerce")
+        closes[ticker] = pd.Series(values[dates.notna()].to_numpy(), index=dates[dates.notna()])
+    return pd.DataFrame(closes).sort_index()
+
+
+def test_movers_on_csv_files_agree_with_pandas_on_the_same_files(capsys):
+    status = cli.main(["movers", "--source", f"csv:{CSV_DIR}", "--period", "2025-01-03", "--json"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    payload = json.loads(out)
+    assert payload["simulated"] is False
+    closes = _csv_closes()
+    base = closes.loc[:"2025-01-03"].ffill().iloc[-1]
+    last = closes.ffill().iloc[-1]
+    returns = 100.0 * (last / base - 1.0)
+    got = {row["ticker"]: row["return_pct"] for row in payload["top"]}
+    assert got == pytest.approx(returns.to_dict(), abs=1e-4)
+    assert payload["ranked"] == 3 and payload["left_out"] == 2
+    weights = pd.Series({"MOG-A": 0.45, "ABCL": 0.25, "KRE": 0.2})
+    start_weight = weights / weights.sum()  # the holdings' date is the last close here
+    start_weight = start_weight * base / last
+    start_weight /= start_weight.sum()
+    assert payload["contributions_sum_pct"] == pytest.approx(
+        (start_weight * returns).sum(), abs=1e-4
+    )
+
+
+def test_breadth_on_a_few_csv_sessions_counts_only_what_has_history(capsys):
+    status = cli.main(["breadth", "--source", f"csv:{CSV_DIR}", "--json"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    payload = json.loads(out)
+    closes = _csv_closes()
+    today = closes.iloc[-1]
+    before = closes.iloc[-2]
+    assert payload["constituents"] == int(today.notna().sum())
+    assert payload["advancers"] == int((today > before).sum())
+    assert payload["decliners"] == int((today < before).sum())
+    assert payload["above_sma50w_pct"] is None and payload["counts"]["sma50w"] == 0
