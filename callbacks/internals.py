@@ -25,7 +25,7 @@ from callbacks.services import Services
 from charts.breadth import breadth_figure
 from charts.price import message_figure
 from components import ids
-from components.internals import STATE_LABELS
+from components.internals import STATE_LABELS, create_screen_grid
 from components.view_state import SCREEN_ALL, WITHIN_MAX, ViewState, parse_query, to_query
 from market.data import UnknownTickerError
 from market.tickers import parse_ticker
@@ -179,29 +179,44 @@ def register(app: Dash, services: Services) -> None:
         )
 
     @app.callback(
-        Output(ids.SCREEN_TABLE, "rowData"),
+        Output(ids.SCREEN_SLOT, "children"),
+        Input(ids.CHART_PAINTED, "data"),
+        prevent_initial_call=True,
+    )
+    def _create_screen_table(_painted: Any) -> Any:
+        return create_screen_grid()
+
+    @app.callback(
+        Output(ids.EVERY_SCREEN_TABLE, "rowData"),
         Output(ids.SCREEN_NOTE, "children"),
         Input(ids.VIEW_STORE, "data"),
+        Input(ids.EVERY_SCREEN_TABLE, "id"),
     )
-    def _update_screen(query: str | None) -> tuple[Any, Any]:
+    def _update_screen(query: str | None, tables: list[Any]) -> tuple[Any, Any]:
+        if not tables:
+            raise PreventUpdate  # filled when the table arrives, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, date.today())
         fields = (state.as_of, state.within, state.screen, state.include, state.exclude)
         key = services.result_key("screen", *fields)
         rows, note = services.cache.get_or_compute(key, lambda: screen_rows(services, state))
-        return rows, note
+        return [rows for _ in tables], note
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.SCREEN_STATE, "value"),
         Input(ids.SCREEN_WITHIN, "value"),
-        Input(ids.SCREEN_TABLE, "cellClicked"),
+        Input(ids.EVERY_SCREEN_TABLE, "cellClicked"),
         State(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
-    def _screen_view(state_value: Any, within: Any, clicked: Any, query: str | None) -> str:
-        new = screen_query(
-            query, services.default_ticker, ctx.triggered_id, state_value, within, clicked
-        )
+    def _screen_view(state_value: Any, within: Any, _clicks: Any, query: str | None) -> str:
+        trigger = ctx.triggered_id
+        clicked = None
+        if isinstance(trigger, dict) and trigger.get("type") == ids.SCREEN_TABLE:
+            trigger, clicked = ids.SCREEN_TABLE, ctx.triggered[0]["value"]
+            if clicked is None:
+                raise PreventUpdate  # the table arrived; nothing was clicked
+        new = screen_query(query, services.default_ticker, trigger, state_value, within, clicked)
         if new == query:
             raise PreventUpdate
         return new

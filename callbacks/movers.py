@@ -201,11 +201,11 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.HOLDINGS_TABLE, "children"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
-        Input(ids.EVERY_MOVERS_TABLE, "id"),
         Input(ids.MOVERS_RANK, "value"),
+        Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
     def _update_movers(
-        query: str | None, dark: bool, tables: list[Any], rank: Any
+        query: str | None, dark: bool, rank: Any, tables: list[Any]
     ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn

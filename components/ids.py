@@ -56,7 +56,7 @@ BREADTH_PANEL = "breadth-panel"
 BREADTH_CHART = "breadth-chart"
 SCREEN_STATE = "screen-state"
 SCREEN_WITHIN = "screen-within"
-SCREEN_TABLE = "screen-table"
+SCREEN_SLOT = "screen-slot"
 SCREEN_NOTE = "screen-note"
 MOVERS_RANK = "movers-rank"
 
@@ -84,3 +84,10 @@ def movers_table(side: str) -> dict[str, str]:
 
 EVERY_MOVERS_TABLE = {"type": MOVERS_TABLE, "side": ALL}
 """Both tables in a callback, or none while the page is still drawing its chart."""
+
+
+# The screen's table, like the movers tables, is made once the chart is drawn.
+SCREEN_TABLE = "screen-table"
+SCREEN_TABLE_ID = {"type": SCREEN_TABLE, "name": "screen"}
+EVERY_SCREEN_TABLE = {"type": SCREEN_TABLE, "name": ALL}
+"""The screen table in a callback, or none while the page is still drawing its chart."""

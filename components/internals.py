@@ -69,6 +69,26 @@ def create_rank_switch() -> html.Div:
     )
 
 
+def create_screen_grid() -> dag.AgGrid:
+    """The screen's table; put on the page once the chart is drawn, filled by the view."""
+    return dag.AgGrid(
+        id=ids.SCREEN_TABLE_ID,
+        rowData=[],
+        columnDefs=SCREEN_COLUMN_DEFS,
+        defaultColDef={"sortable": True, "resizable": True},
+        getRowId="params.data.row_id",
+        dashGridOptions={
+            "animateRows": False,
+            "pagination": True,
+            "paginationPageSize": 20,
+            "paginationPageSizeSelector": False,
+            "domLayout": "autoHeight",
+        },
+        className="r2k-grid",
+        style={"height": None},
+    )
+
+
 def create_breadth_panel(shown: bool) -> html.Div:
     """The breadth chart under the price chart; shown only for the index with ``ind=breadth``."""
     return html.Div(
@@ -137,21 +157,9 @@ def create_screen_section(state: ViewState) -> dbc.Card:
                         className="d-flex flex-wrap gap-3 align-items-end mb-2",
                     ),
                     html.P(id=ids.SCREEN_NOTE, className="small text-body-secondary mb-2"),
-                    dag.AgGrid(
-                        id=ids.SCREEN_TABLE,
-                        rowData=[],
-                        columnDefs=SCREEN_COLUMN_DEFS,
-                        defaultColDef={"sortable": True, "resizable": True},
-                        getRowId="params.data.row_id",
-                        dashGridOptions={
-                            "animateRows": False,
-                            "pagination": True,
-                            "paginationPageSize": 20,
-                            "paginationPageSizeSelector": False,
-                            "domLayout": "autoHeight",
-                        },
-                        className="r2k-grid",
-                        style={"height": None},
+                    html.Div(
+                        html.Div("Screening…", className="small text-body-secondary p-3"),
+                        id=ids.SCREEN_SLOT,
                     ),
                 ]
             ),

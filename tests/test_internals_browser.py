@@ -18,7 +18,7 @@ from tests.browser import wait_until
 pytestmark = pytest.mark.browser
 
 CHART_TITLE = "#price-chart .gtitle"
-SCREEN_ROWS = "#screen-table .ag-center-cols-container .ag-row"
+SCREEN_ROWS = "#screen-slot .ag-center-cols-container .ag-row"
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _screen_cells(dash_duo, column: str) -> list[str]:
     return [
         cell.text
         for cell in dash_duo.driver.find_elements(
-            By.CSS_SELECTOR, f"#screen-table .ag-center-cols-container [col-id='{column}']"
+            By.CSS_SELECTOR, f"#screen-slot .ag-center-cols-container [col-id='{column}']"
         )
     ]
 
@@ -85,14 +85,14 @@ def test_breadth_is_drawn_under_the_index_and_the_url_restores_the_screen(
     assert "breadth" in query["ind"][0]
     _scroll_to(dash_duo, "#breadth-chart")
     dash_duo.driver.save_screenshot(str(screenshot_dir / "internals-breadth.png"))
-    dash_duo.find_element("#screen-table").screenshot(str(screenshot_dir / "internals-screen.png"))
+    dash_duo.find_element("#screen-slot").screenshot(str(screenshot_dir / "internals-screen.png"))
 
 
 def test_a_screen_row_click_charts_its_ticker_and_hides_breadth(dash_duo, demo_app, screenshot_dir):
     dash_duo.start_server(demo_app)
     _open(dash_duo, "?ticker=DEMO-R2K&ind=sma50,breadth&screen=rsi_oversold")
     wait_until(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, SCREEN_ROWS), message="rows")
-    cell = "#screen-table .ag-pinned-left-cols-container [col-id='ticker']"
+    cell = "#screen-slot .ag-pinned-left-cols-container [col-id='ticker']"
     ticker = dash_duo.find_element(cell).text
 
     def click() -> bool:
