@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.panel import cut_panel, weekly_panel
-from analysis.rolling import rolling_max, rolling_mean, rolling_min, rolling_sum, shifted
+from analysis.rolling import rolling_mean, rolling_sum, shifted
 from analysis.weekly import week_monday
+from analysis.window_counts import window_counts
 
 SMA_WEEKS = 50
 SMA_DAYS = 200
@@ -117,40 +118,25 @@ def _daily_sma50w(panel: pd.DataFrame) -> np.ndarray:
     return (prior[rows] + panel.to_numpy()) / SMA_WEEKS
 
 
-def _daily_parts(panel: pd.DataFrame) -> dict[str, np.ndarray]:
-    values = panel.to_numpy()
-    present = ~np.isnan(values)
-    sma50w = _daily_sma50w(panel)
-    sma200d = rolling_mean(values, SMA_DAYS)
-    high = rolling_max(values, HIGH_LOW_SESSIONS)
-    low = rolling_min(values, HIGH_LOW_SESSIONS)
-    with np.errstate(invalid="ignore"):
-        return {
-            "sma50w": ~np.isnan(sma50w),
-            "above50w": _above(values, sma50w),
-            "sma200d": ~np.isnan(sma200d),
-            "above200d": _above(values, sma200d),
-            "highs_lows": ~np.isnan(high) & present,
-            "high": values >= high,
-            "low": values <= low,
-        }
-
-
 def _frame(panel: pd.DataFrame) -> pd.DataFrame:
-    parts = _daily_parts(panel)
-    highs = (parts["high"] & parts["highs_lows"]).sum(axis=1)
-    lows = (parts["low"] & parts["highs_lows"]).sum(axis=1)
+    values = panel.to_numpy()
+    sma50w = _daily_sma50w(panel)
+    counted50 = ~np.isnan(sma50w)
+    counts = window_counts(values, SMA_DAYS, HIGH_LOW_SESSIONS)
+    sma_count, above200, high_low_count, highs, lows = counts.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share200 = np.where(sma_count > 0, 100.0 * above200 / sma_count, np.nan)
     return pd.DataFrame(
         {
-            "above_sma50w_pct": _share(parts["above50w"], parts["sma50w"]),
-            "sma50w_count": parts["sma50w"].sum(axis=1),
-            "above_sma200d_pct": _share(parts["above200d"], parts["sma200d"]),
-            "sma200d_count": parts["sma200d"].sum(axis=1),
+            "above_sma50w_pct": _share(_above(values, sma50w), counted50),
+            "sma50w_count": counted50.sum(axis=1),
+            "above_sma200d_pct": share200,
+            "sma200d_count": sma_count,
             "new_highs_52w": highs,
             "new_lows_52w": lows,
             "net_highs_52w": highs - lows,
-            "highs_lows_count": parts["highs_lows"].sum(axis=1),
-            **_advances(panel.to_numpy()),
+            "highs_lows_count": high_low_count,
+            **_advances(values),
         },
         index=pd.DatetimeIndex(panel.index, name="date"),
     )

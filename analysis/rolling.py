@@ -1,4 +1,4 @@
-"""Trailing-window statistics down the columns of a 2-D array, a few passes over the data.
+"""Trailing-window sums and means down the columns of a 2-D array, a few passes over the data.
 
 pandas' ``rolling`` walks each column in turn, which takes a third of a second for ten years
 of 2,000 constituents; these take a few hundredths. A window's result is NaN unless all of
@@ -53,37 +53,6 @@ def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
     sums /= window
     sums[~_full(present, window)] = np.nan
     return sums
-
-
-def _rolling_extreme(values: np.ndarray, window: int, largest: bool) -> np.ndarray:
-    """The van Herk / Gil-Werman method: block prefix and suffix extremes, then one max."""
-    array = _check(values, window)
-    present = ~np.isnan(array)
-    rows, columns = array.shape
-    result = np.full(array.shape, np.nan)
-    if rows < window:
-        return result
-    ufunc = np.maximum if largest else np.minimum
-    filler = -np.inf if largest else np.inf
-    blocks = -(-rows // window)
-    padded = np.full((blocks * window, columns), filler)
-    padded[:rows] = np.where(present, array, filler)
-    shaped = padded.reshape(blocks, window, columns)
-    prefix = ufunc.accumulate(shaped, axis=1).reshape(-1, columns)
-    suffix = ufunc.accumulate(shaped[:, ::-1], axis=1)[:, ::-1].reshape(-1, columns)
-    result[window - 1 :] = ufunc(suffix[: rows - window + 1], prefix[window - 1 : rows])
-    result[~_full(present, window)] = np.nan
-    return result
-
-
-def rolling_max(values: np.ndarray, window: int) -> np.ndarray:
-    """Largest value of each trailing window of ``window`` rows (NaN unless all present)."""
-    return _rolling_extreme(values, window, largest=True)
-
-
-def rolling_min(values: np.ndarray, window: int) -> np.ndarray:
-    """Smallest value of each trailing window of ``window`` rows (NaN unless all present)."""
-    return _rolling_extreme(values, window, largest=False)
 
 
 def rolling_sum(values: np.ndarray, window: int) -> np.ndarray:

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from analysis.breadth import BREADTH_COLUMNS, breadth_at, breadth_series
-from analysis.rolling import rolling_max, rolling_mean, rolling_min
+from analysis.rolling import rolling_mean
+from analysis.window_counts import window_counts
 from tests.analysis_fakes import random_walk
 
 SESSIONS = 420
@@ -183,11 +184,27 @@ def test_weekly_rows_use_weekly_closes_for_the_average_and_the_advances(panel, d
 
 def test_the_window_functions_agree_with_pandas_rolling(panel):
     values = panel.to_numpy()
+    gapped = values.copy()
+    gapped[200:203, 0] = np.nan  # a gap inside a column: its windows are not full for a while
     for window in (1, 5, 200, 252):
-        rolling = panel.rolling(window, min_periods=window)
-        np.testing.assert_allclose(rolling_mean(values, window), rolling.mean(), equal_nan=True)
-        np.testing.assert_array_equal(rolling_max(values, window), rolling.max().to_numpy())
-        np.testing.assert_array_equal(rolling_min(values, window), rolling.min().to_numpy())
+        for array in (values, gapped):
+            frame = pd.DataFrame(array)
+            rolling = frame.rolling(window, min_periods=window)
+            np.testing.assert_allclose(rolling_mean(array, window), rolling.mean(), equal_nan=True)
+            counts = window_counts(array, window, window)
+            mean, high, low = rolling.mean(), rolling.max(), rolling.min()
+            assert counts[:, 0].tolist() == (mean.notna() & frame.notna()).sum(axis=1).tolist()
+            above = (frame > mean * (1 + TOL)) & mean.notna()
+            assert counts[:, 1].tolist() == above.sum(axis=1).tolist()
+            assert counts[:, 3].tolist() == ((frame >= high) & high.notna()).sum(axis=1).tolist()
+            assert counts[:, 4].tolist() == ((frame <= low) & low.notna()).sum(axis=1).tolist()
+
+
+def test_window_counts_reject_a_bad_shape_or_window():
+    with pytest.raises(ValueError, match="2-D"):
+        window_counts(np.zeros(3), 2, 2)
+    with pytest.raises(ValueError, match="positive integer"):
+        window_counts(np.zeros((3, 2)), 0, 2)
 
 
 @pytest.mark.parametrize(
