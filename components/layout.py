@@ -64,8 +64,9 @@ def create_layout(
                 ]
             ),
             create_movers_section(today, shown),
-            create_screen_section(state),
             create_sectors_section(),
+            # Last: its table arrives after the chart, and nothing below it moves then.
+            create_screen_section(state),
             html.Footer(
                 "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "
                 "holdings. Not investment advice.",
