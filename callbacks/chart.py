@@ -24,6 +24,7 @@ from components.chart_panel import ChartContent, create_read_content
 from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
+from market.tickers import RATE_TICKERS
 
 RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
 AVERAGES = {
@@ -151,6 +152,18 @@ def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> s
     )
 
 
+def treasury_yields(services: Services, as_of: date | None) -> dict[str, pd.Series]:
+    """The yields the source has (``RATE_TICKERS``), labelled; a missing one is left out."""
+    found: dict[str, pd.Series] = {}
+    for ticker, label in RATE_TICKERS.items():
+        try:
+            bars = bars_as_of(services.market.daily_bars(ticker), as_of)
+        except UnknownTickerError:
+            continue
+        found[f"{label} ({ticker})"] = bars["close"]
+    return found
+
+
 def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
     """The ticker against the comparison ticker (default: the source's benchmark)."""
     market = services.market
@@ -168,7 +181,10 @@ def compare_view(services: Services, state: ViewState, dark: bool = False) -> tu
     start = display_start(pd.DatetimeIndex(closes[0].index), state.range)
     if start is not None:
         closes = [series.loc[series.index >= start] for series in closes]
-    figure = compare_figure(closes[0], closes[1], simulated=style.simulated, dark=dark)
+    yields = treasury_yields(services, state.as_of) if state.rates else None
+    figure = compare_figure(
+        closes[0], closes[1], simulated=style.simulated, dark=dark, yields=yields
+    )
     return figure, ""
 
 

@@ -52,6 +52,7 @@ CHART_FIELDS = (
     "as_of",
     "compare",
     "scale",
+    "rates",
 )
 """What the chart area depends on; other changes leave it alone."""
 MOVERS_FIELDS = ("period", "as_of", "include", "exclude")

@@ -24,6 +24,7 @@ INDICATOR_LABELS = {
     "macd": "MACD",
     "rsi": "RSI",
     "breadth": "Breadth (index)",
+    "rates": "Yields (Relative tab)",
 }
 RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
 

@@ -23,8 +23,8 @@ OVERLAYS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel")
 """Drawn over price: shown or hidden in the browser, without asking the server."""
 PANELS = ("volume", "macd", "rsi")
 """Drawn below price: each changes the chart's grid, so the server redraws it."""
-INTERNALS = ("breadth",)
-"""Drawn in their own panel under the chart, and only for the index."""
+INTERNALS = ("breadth", "rates")
+"""Market internals: breadth under the index's chart; Treasury yields on the Relative tab."""
 INDICATORS = OVERLAYS + PANELS + INTERNALS
 DEFAULT_INDICATORS = ("sma50", "channel", "volume", "macd", "rsi")
 PERIODS = ("1w", "1m", "3m", "ytd", "1y")
@@ -64,6 +64,11 @@ class ViewState:
     def overlays(self) -> tuple[str, ...]:
         """The indicators shown over price."""
         return tuple(name for name in self.indicators if name in OVERLAYS)
+
+    @property
+    def rates(self) -> bool:
+        """Whether the Relative tab shows Treasury yields."""
+        return "rates" in self.indicators
 
     @property
     def panels(self) -> tuple[str, ...]:
