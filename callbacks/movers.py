@@ -98,7 +98,7 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
-        note = (
+        note = market.universe_problem() or (
             "No constituents stored yet: run `r2k refresh` (or the refresh button) to fetch "
             "the Russell 2000 universe."
         )

@@ -76,7 +76,7 @@ class MarketData:
             if not _is_stale(stored, self._today()):
                 self._problems.pop(symbol, None)
         if stored is None or stored.empty:
-            problem = self._problems.get(symbol)
+            problem = self._problems.get(symbol) or self._damaged(symbol)
             raise UnknownTickerError(
                 f"{symbol}: {problem}"
                 if problem
@@ -92,6 +92,15 @@ class MarketData:
         """
         symbol = parse_ticker(ticker)
         return None if symbol is None else self._problems.get(symbol)
+
+    def universe_problem(self) -> str | None:
+        """Why there is no universe, when its stored file was damaged (else None)."""
+        if self.source.mode == DIRECT or "universe.parquet" not in self.source.store.set_aside():
+            return None
+        return (
+            "The stored Russell 2000 membership was damaged and set aside: it is fetched "
+            "again at the next refresh from Yahoo Finance."
+        )
 
     def universe(self) -> pd.DataFrame | None:
         """The index's constituents, or None when neither the source nor the store has them."""
@@ -129,6 +138,14 @@ class MarketData:
             self._problems[symbol] = problem
         else:
             self._problems.pop(symbol, None)
+
+    def _damaged(self, symbol: str) -> str | None:
+        if not self.source.store.bars_set_aside(symbol):
+            return None
+        return (
+            f"the stored file of {symbol} was damaged and set aside: it is fetched again "
+            f"when {self.source.provider.name.capitalize()} answers"
+        )
 
     def _should_fetch(self, symbol: str, stored: pd.DataFrame | None) -> bool:
         last = self._last_fetch.get(symbol)

@@ -123,6 +123,27 @@ class Store:
         stems = (path.stem for path in self.bars_dir.glob("*.parquet"))
         return sorted(stem for stem in stems if parse_ticker(stem) == stem)
 
+    def set_aside(self) -> list[str]:
+        """Files set aside as unreadable and not written again since, relative to ``root``.
+
+        Such as ``universe.parquet`` or ``bars/IWM.parquet``: what the store lacks because a
+        file was damaged, so that the page can say so instead of only showing less.
+        """
+        names = set()
+        for directory in (self.root, self.bars_dir):
+            if not directory.is_dir():
+                continue
+            for aside in directory.glob("*.corrupt-*"):
+                original = directory / aside.name.partition(".corrupt-")[0]
+                if not original.exists():
+                    names.add(original.relative_to(self.root).as_posix())
+        return sorted(names)
+
+    def bars_set_aside(self, ticker: str) -> bool:
+        """Whether a bars file of ``ticker`` was set aside and none was written since."""
+        path = self.bars_path(ticker)
+        return not path.exists() and any(self.bars_dir.glob(f"{path.name}.corrupt-*"))
+
     # Universe
 
     def read_universe(self) -> pd.DataFrame | None:

@@ -441,3 +441,55 @@ def test_a_corrupt_bars_file_without_yahoo_shows_a_message_not_garbage(tmp_path:
 
     assert view.read is None and "unreachable" in view.message
     assert store.tickers() == []
+
+
+def _stored_copy_with_a_truncated(settings: Settings, damaged: str) -> Store:
+    """A stored copy (IWM, AAA, BBB and the universe) with ``damaged`` cut in half."""
+    store = _store(settings)
+    for ticker in ("IWM", "AAA", "BBB"):
+        _store_stale_copy(store, ticker)
+    store.write_universe(universe_of(["AAA", "BBB"]))
+    path = store.root / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return store
+
+
+def test_a_truncated_universe_without_yahoo_keeps_the_stored_copy_on_screen(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(source="auto", cache_dir=tmp_path)
+    _stored_copy_with_a_truncated(settings, "universe.parquet")
+
+    source = resolve_source(settings, probe=lambda: False)
+    services = Services(settings=settings, market=MarketData(source, today=lambda: TODAY))
+
+    assert source.mode == CACHED and not source.simulated
+    chart = chart_view(services, ViewState(ticker="IWM", interval="1d"))
+    assert _candles(chart)[-1] == OLD_SESSION
+    movers = movers_view(services, ViewState(ticker="IWM", period="1m"))
+    assert "membership was damaged and set aside" in movers.note
+    page = str(page_layout(services))
+    assert "Russell 2000 membership (no movers), whose file was damaged" in page
+    assert "Simulated" not in page
+
+
+def test_a_truncated_index_file_without_yahoo_keeps_the_stored_copy_and_names_it(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(source="auto", cache_dir=tmp_path)
+    store = _stored_copy_with_a_truncated(settings, "bars/IWM.parquet")
+
+    source = resolve_source(settings, probe=lambda: False)
+    services = Services(settings=settings, market=MarketData(source, today=lambda: TODAY))
+
+    assert source.mode == CACHED and not source.simulated
+    index = chart_view(services, ViewState(ticker="IWM", interval="1d"))
+    assert index.read is None
+    assert "IWM was damaged and set aside" in index.message
+    assert _candles(chart_view(services, ViewState(ticker="AAA", interval="1d")))[-1] == (
+        OLD_SESSION
+    )
+    movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
+    assert {row["ticker"] for row in movers.top} == {"AAA", "BBB"}
+    assert "bars of the index IWM, whose file was damaged" in str(page_layout(services))
+    assert store.tickers() == ["AAA", "BBB"]

@@ -133,16 +133,83 @@ def test_auto_unreachable_with_a_stored_copy_uses_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("universe", "index_bars"), [(True, False), (False, True)], ids=["no-index", "no-universe"]
+    ("universe", "index_bars", "lacking"),
+    [(True, False, "the bars of the index IWM"), (False, True, "the Russell 2000 membership")],
+    ids=["no-index", "no-universe"],
 )
-def test_auto_unreachable_with_half_a_stored_copy_is_the_demo(tmp_path, universe, index_bars):
+def test_auto_unreachable_with_half_a_stored_copy_uses_it_and_names_the_rest(
+    tmp_path, universe, index_bars, lacking
+):
     _stored_yahoo_copy(tmp_path, universe=universe, index_bars=index_bars)
 
     source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
 
+    assert source.mode == CACHED
+    assert source.simulated is False
+    assert source.note is not None and f"It lacks {lacking}" in source.note
+    assert "damaged" not in source.note
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("damaged", "lacking"),
+    [
+        ("universe.parquet", "the Russell 2000 membership (no movers), whose file was damaged"),
+        ("bars/IWM.parquet", "the bars of the index IWM, whose file was damaged"),
+    ],
+    ids=["universe", "index"],
+)
+def test_auto_unreachable_with_one_truncated_file_keeps_the_stored_copy(tmp_path, damaged, lacking):
+    store = _stored_yahoo_copy(tmp_path)
+    for ticker in ("AAA", "BBB"):
+        assert store.write_bars(ticker, synthetic_bars(ticker, "2025-01-02", "2025-06-04"))
+    _truncate(store.root / damaged)
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
+    assert source.mode == CACHED
+    assert isinstance(source.provider, YahooProvider) and source.simulated is False
+    assert source.note is not None and lacking in source.note
+    assert not (store.root / damaged).exists()
+    assert store.set_aside() == [damaged]
+    assert {"AAA", "BBB"} <= set(store.tickers())
+    # The next start finds the file absent and still says it was damaged.
+    again = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+    assert again.mode == CACHED and again.note == source.note
+
+
+def test_the_note_counts_other_damaged_files_and_forgets_those_written_again(tmp_path):
+    store = _stored_yahoo_copy(tmp_path)
+    tickers = [f"T{i}" for i in range(7)]
+    for ticker in tickers:
+        assert store.write_bars(ticker, synthetic_bars(ticker, "2025-01-02", "2025-06-04"))
+        _truncate(store.bars_path(ticker))
+        assert store.read_bars(ticker) is None
+    assert store.write_bars("T0", synthetic_bars("T0", "2025-01-02", "2025-06-04"))
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
+    assert source.mode == CACHED and source.note is not None
+    assert "It lacks 6 damaged files set aside (bars/T1.parquet, " in source.note
+    assert "bars/T5.parquet and 1 more)" in source.note
+    assert "T0" not in source.note
+
+
+def test_auto_unreachable_with_only_damaged_files_is_the_demo(tmp_path):
+    store = _stored_yahoo_copy(tmp_path)
+    _truncate(store.universe_path)
+    _truncate(store.bars_path("IWM"))
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
     assert isinstance(source.provider, DemoProvider)
-    assert source.mode == DIRECT
-    assert source.note is not None and "unreachable" in source.note
+    assert source.note is not None
+    assert "the stored copy is damaged (set aside: bars/IWM.parquet, universe.parquet)" in (
+        source.note
+    )
 
 
 def test_auto_reachable_ignores_the_stored_copy_and_stays_live(tmp_path):
