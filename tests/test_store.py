@@ -494,3 +494,71 @@ def test_a_file_damaged_behind_the_closes_is_set_aside_not_merged_into(store: St
     assert outcome is Written.NOT_FOUND
     assert store.tickers() == []
     assert any(p.name.startswith("AAA.parquet.corrupt-") for p in store.bars_dir.iterdir())
+
+
+def _flips(size: int, stride: int, tail: int) -> list[tuple[int, int]]:
+    """(position, bit mask) of single-byte flips: every ``stride``-th byte, and every other
+    byte of the last ``tail`` (the footer: schema, row counts, offsets, metadata); each flip
+    flips the next bit of the eight."""
+    positions = sorted({*range(0, size, stride), *range(max(size - tail, 0), size, 2)})
+    return [(position, 1 << (i % 8)) for i, position in enumerate(positions)]
+
+
+@pytest.mark.parametrize("kind", ["bars", "universe"])
+def test_no_single_byte_flip_reads_back_as_other_numbers(store: Store, kind: str, caplog) -> None:
+    if kind == "bars":
+        store.write_bars("AAA", synthetic_bars("AAA", "2023-01-02", "2024-06-28"))
+        path, read, flips = store.bars_path("AAA"), lambda: store.read_bars("AAA"), (53, 1600)
+    else:
+        store.write_universe(_universe(["AAA", "BRK-B", "CCC"]))
+        path, read, flips = store.universe_path, store.read_universe, (3, 0)
+    good = path.read_bytes()
+    original = read()
+    assert original is not None
+    caught = 0
+
+    for position, mask in _flips(len(good), *flips):
+        damaged = bytearray(good)
+        damaged[position] ^= mask
+        path.write_bytes(bytes(damaged))
+        got = read()
+        if got is None:
+            caught += 1
+            assert not path.exists(), f"a flip at {position} was detected but left in place"
+        else:
+            assert got.equals(original), f"a flip of {mask:#x} at {position} read as other data"
+        for aside in path.parent.glob(f"{path.name}.corrupt-*"):
+            aside.unlink()
+        path.write_bytes(good)
+
+    assert caught > len(_flips(len(good), *flips)) // 2
+    assert "digest mismatch" in caplog.text or "checksum" in caplog.text.lower()
+
+
+def test_a_flipped_byte_makes_a_refresh_fetch_the_whole_history_again(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    path = store.bars_path("AAA")
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 3] ^= 0x04
+    path.write_bytes(bytes(damaged))
+
+    recent = synthetic_bars("AAA", "2024-03-25", "2024-04-30")
+    outcome = store.batch().write("AAA", recent, expect_stored=True)
+
+    assert outcome is Written.NOT_FOUND
+    assert any(p.name.startswith("AAA.parquet.corrupt-") for p in store.bars_dir.iterdir())
+
+
+def test_files_are_written_with_page_checksums_and_a_digest(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.write_universe(_universe(["AAA"]))
+    store.rebuild_closes()
+
+    for path in (store.bars_path("AAA"), store.universe_path, store.closes_path):
+        with pq.ParquetFile(path) as parquet:
+            assert b"r2k_crc32" in parquet.metadata.metadata
+        damaged = bytearray(path.read_bytes())
+        damaged[200] ^= 0x01  # inside the first data page
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(OSError, match="CRC checksum verification failed"):
+            pq.ParquetFile(path, page_checksum_verification=True).read()
