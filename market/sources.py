@@ -53,7 +53,8 @@ def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) 
     """Build the provider named by ``settings.source``; for ``auto``, pick what works now.
 
     ``probe`` answers whether Yahoo is reachable (the default asks the network, within
-    ``settings.probe_timeout`` seconds).
+    ``settings.probe_timeout`` seconds). The Yahoo store is tidied first (``Store.recover``):
+    this runs when the app, a worker or a command starts, never at import.
     """
     source = settings.source
     if source == "demo":
@@ -66,6 +67,7 @@ def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) 
         )
     yahoo = YahooProvider(settings)
     yahoo_store = store_for(settings, "yahoo")
+    yahoo_store.recover()
     if source == "yahoo":
         return ResolvedSource(yahoo, yahoo_store, LIVE, "Yahoo Finance")
     reachable = probe() if probe is not None else yahoo.reachable()

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,9 @@ _Check = Callable[[pd.DataFrame], pd.DataFrame]
 
 _WRITERS = 4
 """Threads that write bars files at once (see ``BarsBatch.write_many``)."""
+
+_LEFTOVER_SECONDS = 60.0
+"""A temporary file untouched for this long is a leftover of a killed writer, not a write."""
 
 _log = logging.getLogger(__name__)
 
@@ -213,6 +217,41 @@ class Store:
             present = ~np.isnan(column)
             series[ticker] = pd.Series(column[present], index=closes.index[present], name=ticker)
         return series
+
+    # Recovery
+
+    def recover(self, now: float | None = None) -> list[str]:
+        """Tidy what killed processes leave behind; called when a source is opened.
+
+        Removes temporary files of writes that never finished, and rebuilds closes.parquet
+        when it lags the bars files (a page's fetch does not rebuild it, and a refresh
+        killed before its end leaves it behind). Only under the store's lock, and skipped
+        while someone else holds it: refreshes hold it while they write. Temporary files
+        changed in the last minute (by ``now``, a ``time.time()``) are left alone too: the
+        universe is written outside the lock. Returns the names of the files removed.
+        """
+        if not self.root.is_dir():
+            return []
+        try:
+            with self.lock(timeout=0):
+                removed = self._remove_leftovers(time.time() if now is None else now)
+                if self._built_from() != self._signatures():
+                    self.rebuild_closes()
+        except filelock.Timeout:
+            return []
+        return removed
+
+    def _remove_leftovers(self, now: float) -> list[str]:
+        removed = []
+        for directory in (self.root, self.bars_dir):
+            for leftover in directory.glob(".*.tmp") if directory.is_dir() else ():
+                with suppress(FileNotFoundError):
+                    if now - leftover.stat().st_mtime > _LEFTOVER_SECONDS:
+                        leftover.unlink()
+                        removed.append(leftover.relative_to(self.root).as_posix())
+        if removed:
+            _log.warning("removed %d leftover temporary files: %s", len(removed), removed)
+        return sorted(removed)
 
     # Freshness and locking
 

@@ -5,6 +5,7 @@ Every ``resolve_source`` call passes ``probe=``, so no test asks the network.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -219,3 +220,18 @@ def test_auto_reachable_ignores_the_stored_copy_and_stays_live(tmp_path):
 
     assert source.mode == LIVE
     assert source.note is None
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["live", "cached"])
+def test_opening_the_source_tidies_leftovers_and_lagging_closes(tmp_path, reachable):
+    store = _stored_yahoo_copy(tmp_path)
+    store.rebuild_closes()
+    assert store.write_bars("AAA", synthetic_bars("AAA", "2025-01-02", "2025-06-04"))
+    leftover = store.bars_dir / ".AAA.parquet.k1ll3d.tmp"
+    leftover.write_bytes(b"PAR1 half")
+    os.utime(leftover, (0, 0))
+
+    resolve_source(_settings("auto", tmp_path), probe=_Probe(reachable))
+
+    assert not leftover.exists()
+    assert list(store.read_closes().columns) == ["AAA", "IWM"]

@@ -186,6 +186,10 @@ def test_process_killed_mid_write_leaves_the_old_file_and_an_ignored_stray(store
     assert store.tickers() == ["AAA"]
     store.rebuild_closes()
     assert list(store.read_closes().columns) == ["AAA"]
+    assert store.recover() == []  # a minute may not have passed: it may be a write
+    later = (store.bars_dir / strays[0]).stat().st_mtime + 61
+    assert store.recover(now=later) == [f"bars/{strays[0]}"]
+    assert _entries(store.bars_dir) == ["AAA.parquet"]
 
 
 @pytest.mark.parametrize(
@@ -562,3 +566,65 @@ def test_files_are_written_with_page_checksums_and_a_digest(store: Store) -> Non
         path.write_bytes(bytes(damaged))
         with pytest.raises(OSError, match="CRC checksum verification failed"):
             pq.ParquetFile(path, page_checksum_verification=True).read()
+
+
+def _leftover(directory: Path, name: str, age: float, mark: str = "x1y2z3") -> Path:
+    path = directory / f".{name}.{mark}.tmp"
+    path.write_bytes(b"PAR1 half a file")
+    when = path.stat().st_mtime - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_recover_removes_old_leftovers_only_and_keeps_every_good_file(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.write_universe(_universe(["AAA"]))
+    store.rebuild_closes()
+    old = [
+        _leftover(store.bars_dir, "AAA.parquet", 120),
+        _leftover(store.root, "universe.parquet", 3600),
+        _leftover(store.root, "closes.parquet", 61),
+    ]
+    fresh = _leftover(store.root, "universe.parquet", 5, mark="being-written")
+    (store.bars_dir / "notes.tmp").write_text("not ours")
+
+    removed = store.recover()
+
+    assert removed == sorted(p.relative_to(store.root).as_posix() for p in old)
+    assert not any(path.exists() for path in old)
+    assert fresh.exists() and (store.bars_dir / "notes.tmp").exists()
+    assert store.tickers() == ["AAA"] and store.read_universe() is not None
+
+
+def test_recover_leaves_leftovers_while_a_refresh_holds_the_lock(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    leftover = _leftover(store.bars_dir, "AAA.parquet", 3600)
+
+    with store.lock():
+        assert store.recover() == []
+        assert leftover.exists()
+    assert store.recover() == ["bars/.AAA.parquet.x1y2z3.tmp"]
+
+
+def test_recover_rebuilds_closes_that_lag_the_bars_files(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    # A page's fetch (or a refresh killed before its end) writes bars, not closes.
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-04-30"))
+    store.write_bars("CCC", synthetic_bars("CCC", "2024-02-01", "2024-04-30"))
+    assert list(store.read_closes().columns) == ["AAA", "BBB"]
+
+    store.recover()
+
+    closes = store.read_closes()
+    assert list(closes.columns) == ["AAA", "BBB", "CCC"]
+    assert closes["AAA"].last_valid_index() == pd.Timestamp("2024-04-30")
+    before = store.closes_path.stat()
+    store.recover()
+    assert store.closes_path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_recover_of_a_store_not_created_yet_creates_nothing(store: Store) -> None:
+    assert store.recover() == []
+    assert not store.root.exists()
