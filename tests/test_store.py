@@ -628,3 +628,53 @@ def test_recover_rebuilds_closes_that_lag_the_bars_files(store: Store) -> None:
 def test_recover_of_a_store_not_created_yet_creates_nothing(store: Store) -> None:
     assert store.recover() == []
     assert not store.root.exists()
+
+
+@pytest.mark.parametrize("kind", ["bars", "universe"])
+def test_the_data_file_is_fsynced_before_its_rename_and_the_directory_after(
+    store: Store, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.path.realpath(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(source, target) -> None:
+        events.append(("replace", os.path.realpath(source)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    if kind == "bars":
+        store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+        directory = store.bars_dir
+    else:
+        store.write_universe(_universe(["AAA"]))
+        directory = store.root
+
+    renames = [i for i, (what, _) in enumerate(events) if what == "replace"]
+    assert len(renames) == 1
+    temporary = events[renames[0]][1]
+    assert Path(temporary).parent == Path(os.path.realpath(directory))
+    assert ("fsync", temporary) in events[: renames[0]]
+    assert ("fsync", os.path.realpath(directory)) in events[renames[0] + 1 :]
+
+
+def test_closes_follow_a_file_rewritten_with_the_same_tickers(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    assert set(store.closes_of(["AAA", "BBB"])) == {"AAA", "BBB"}
+
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-04-30", factor=2.0))
+    assert list(store.closes_of(["AAA", "BBB"])) == ["BBB"]
+    store.rebuild_closes()
+
+    closes = store.read_closes()
+    expected = stored_bars(store, "AAA")["close"].rename("AAA")
+    assert list(closes.columns) == ["AAA", "BBB"]
+    assert closes["AAA"].last_valid_index() == pd.Timestamp("2024-04-30")
+    pd.testing.assert_series_equal(closes["AAA"].dropna(), expected)
+    pd.testing.assert_series_equal(store.closes_of(["AAA"])["AAA"], expected)
