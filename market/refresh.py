@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TextIO
 
 import filelock
@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from market.provider import FetchResult, Provider, SourceUnavailableError, SymbolResolver
+from market.sessions import NEW_YORK, last_final_session, now_utc
 from market.store import BarsBatch, Store, Written
 
 _SHORTER = "not stored: the result was shorter than what is stored"
@@ -50,7 +51,11 @@ class RefreshProgress:
 
 @dataclass(frozen=True)
 class RefreshSummary:
-    """What a refresh did; ``error`` says why it stopped early, if it did."""
+    """What a refresh did; ``error`` says why it stopped early, if it did.
+
+    ``provisional`` holds bars of sessions still open at the refresh (shown, never stored);
+    ``requests`` counts the HTTP requests the provider made.
+    """
 
     fetched: int = 0
     fresh: int = 0
@@ -58,20 +63,29 @@ class RefreshSummary:
     failed: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    provisional: dict[str, pd.DataFrame] = field(default_factory=dict)
+    requests: int = 0
 
     @property
     def useful(self) -> bool:
         """True when anything was stored or was already fresh."""
         return self.fetched > 0 or self.fresh > 0
 
+    @property
+    def complete(self) -> bool:
+        """True when every ticker is stored up to date or Yahoo said it has no data."""
+        return self.error is None and not self.failed and (self.useful or bool(self.missing))
+
     def describe(self) -> str:
-        """One line: fetched, already fresh, missing, failed, and why it stopped."""
+        """One line: fetched, already fresh, missing, failed, requests, and why it stopped."""
         parts = [
             f"fetched {self.fetched}",
             f"already fresh {self.fresh}",
             f"missing {len(self.missing)}{_examples(self.missing)}",
             f"failed {len(self.failed)}{_examples(self.failed)}",
         ]
+        if self.requests:
+            parts.append(f"{self.requests} HTTP requests")
         line = ", ".join(parts)
         if self.error:
             line += f"; stopped: {self.error}"
@@ -80,12 +94,18 @@ class RefreshSummary:
         return line
 
     def reason(self) -> str:
-        """Why nothing useful came of the refresh (meaningful when ``useful`` is False)."""
+        """Why the refresh is not complete (meaningful when ``complete`` is False)."""
+        if not self.useful:
+            if self.error:
+                return f"nothing could be fetched: {self.error}"
+            if not self.missing and not self.failed:
+                return "nothing to refresh: no tickers"
+            return "nothing could be fetched: every ticker came back missing or failed"
+        kept = "what was stored before is kept as it was"
         if self.error:
-            return f"nothing could be fetched: {self.error}"
-        if not self.missing and not self.failed:
-            return "nothing to refresh: no tickers"
-        return "nothing could be fetched: every ticker came back missing or failed"
+            return f"incomplete: {self.error}; {kept}"
+        first = next(iter(self.failed.values()))
+        return f"incomplete: {len(self.failed)} tickers failed (first: {first}); {kept}"
 
 
 def refresh(
@@ -100,6 +120,7 @@ def refresh(
     chunk_size: int = 100,
     lock_timeout: float | None = None,
     update_closes: bool = True,
+    now: datetime | None = None,
 ) -> RefreshSummary:
     """Fetch what ``store`` lacks of ``tickers`` (default: the universe plus the index).
 
@@ -109,14 +130,17 @@ def refresh(
     Universe tickers the provider knows under another spelling are stored under that one.
     With ``lock_timeout``, a refresh that cannot get the store's lock in time (another one
     is running) gives up and says so. ``update_closes=False`` leaves the universe's closes
-    file alone (a single-ticker fetch for the page does not need it rebuilt).
+    file alone (a single-ticker fetch for the page does not need it rebuilt). Bars of a
+    session not yet closed at ``now`` (default: this moment) are kept in the summary's
+    ``provisional``, never stored: the first refresh after the close fetches that day.
     """
     if chunk_size < 1 or history_years < 1 or overlap_days < 0:
         raise ValueError(
             "refresh needs chunk_size >= 1, history_years >= 1 and overlap_days >= 0, got "
             f"{chunk_size}, {history_years}, {overlap_days}"
         )
-    end = today or date.today()
+    moment = now or now_utc()
+    end = today or pd.Timestamp(moment).tz_convert(NEW_YORK).date()
     lock = store.lock(lock_timeout)
     try:
         lock.acquire()
@@ -125,7 +149,9 @@ def refresh(
     try:
         warnings: list[str] = []
         symbols = list(tickers) if tickers is not None else _all_tickers(provider, store, warnings)
-        run = _Run(provider, store, store.batch(), end, list(dict.fromkeys(symbols)), progress)
+        final = last_final_session(moment, end)
+        tickers_ = list(dict.fromkeys(symbols))
+        run = _Run(provider, store, store.batch(), end, final, tickers_, progress)
         run.fetch_all(history_years, overlap_days, chunk_size)
         if tickers is None and isinstance(provider, SymbolResolver):
             run.resolve_spellings(provider, history_years)
@@ -145,7 +171,10 @@ def refresh_command(
     stream: TextIO | None = None,
     history_years: int = 12,
 ) -> int:
-    """``r2k refresh``: a progress bar, a closing summary line, 0 when anything is useful.
+    """``r2k refresh``: a progress bar, a closing summary line, 0 when the run was complete.
+
+    Any ticker that failed (Yahoo did not answer, an error page, rate limited) or a run that
+    stopped early ends with status 1 and a line saying why; stored data is kept as it was.
 
     ``stream`` defaults to the standard error of the moment of the call.
     """
@@ -160,7 +189,7 @@ def refresh_command(
 
         summary = refresh(provider, store, tickers, history_years=history_years, progress=report)
     print(f"r2k refresh: {summary.describe()}", file=stream)
-    if summary.useful:
+    if summary.complete:
         return 0
     print(f"r2k refresh: {summary.reason()}", file=stream)
     return 1
@@ -216,18 +245,22 @@ class _Run:
     store: Store
     batch: BarsBatch
     today: date
+    final: pd.Timestamp
+    """The last session closed at the refresh: later bars are provisional."""
     tickers: list[str]
     progress: Callable[[RefreshProgress], None] | None
     fetched: int = 0
     fresh: int = 0
     done: int = 0
+    requests: int = 0
     missing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    provisional: dict[str, pd.DataFrame] = field(default_factory=dict)
     error: str | None = None
 
     def fetch_all(self, history_years: int, overlap_days: int, chunk_size: int) -> None:
         """Fetch every stale ticker; then fetch whole those re-adjusted or found unreadable."""
-        last_session = pd.offsets.BDay().rollback(pd.Timestamp(self.today))
+        last_session = self.final
         history_start = pd.Timestamp(self.today) - pd.DateOffset(years=history_years)
         stored: dict[str, _Stored] = {}
         starts: dict[str, pd.Timestamp] = {}
@@ -269,7 +302,8 @@ class _Run:
             self.error = str(error) or type(error).__name__
             return
         for original, symbol in resolution.renamed.items():
-            if self.batch.write(symbol, resolution.bars[symbol]) is Written.STORED:
+            bars = self._final_part(symbol, resolution.bars[symbol])
+            if bars is not None and self.batch.write(symbol, bars) is Written.STORED:
                 self.fetched += 1
                 self.missing.remove(original)
         self.store.write_universe(resolution.apply(universe))
@@ -282,6 +316,8 @@ class _Run:
             failed=dict(self.failed),
             error=self.error,
             warnings=warnings,
+            provisional=dict(self.provisional),
+            requests=self.requests,
         )
 
     def _stored_span(
@@ -328,6 +364,7 @@ class _Run:
                     return again
                 if number + 1 < len(requests):
                     pending = ask(number + 1)
+                self.requests += result.requests
                 again += self._take(chunk, result, stored)
                 self.batch.sync()
                 self._report()
@@ -341,12 +378,14 @@ class _Run:
         again: list[str] = []
         writes: list[tuple[str, pd.DataFrame, bool]] = []
         for ticker in chunk:
-            bars = result.bars.get(ticker)
+            fetched = result.bars.get(ticker)
+            bars = self._final_part(ticker, fetched)
             span = stored.get(ticker)
             if ticker in result.failed:
                 self._finish(ticker, failure=result.failed[ticker])
             elif bars is None or bars.empty:
-                self.missing.append(ticker)
+                if fetched is None or fetched.empty:
+                    self.missing.append(ticker)
                 self._finish(ticker)
             elif span is not None and _readjusted(span, bars):
                 again.append(ticker)
@@ -366,6 +405,16 @@ class _Run:
             else:
                 self._finish(ticker, failure=_SHORTER)
         return again
+
+    def _final_part(self, ticker: str, bars: pd.DataFrame | None) -> pd.DataFrame | None:
+        """``bars`` up to the last closed session; later ones are kept as provisional."""
+        if bars is None or bars.empty or not isinstance(bars.index, pd.DatetimeIndex):
+            return bars
+        if bars.index[-1] <= self.final:
+            return bars
+        self.provisional[ticker] = bars.loc[bars.index > self.final]
+        final = bars.loc[bars.index <= self.final]
+        return None if final.empty else final
 
     def _finish(self, ticker: str, failure: str | None = None) -> None:
         if failure is not None:

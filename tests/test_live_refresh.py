@@ -1,0 +1,127 @@
+"""A refresh through the real yfinance over the fake Yahoo: outages and intraday bars.
+
+An outage after the probe ends ``r2k refresh`` non-zero and changes nothing stored; a bar of a
+session still open is never stored as final, and the first refresh after the close stores the
+day's real close.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yfinance
+
+from bench.fake_yahoo import CHART_HOST, TIMEOUT, FakeYahoo, at_new_york, daily_history, serving
+from market.refresh import refresh, refresh_command
+from market.store import Store
+from market.yahoo import YahooProvider
+from settings import Settings
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::pandas.errors.Pandas4Warning"
+)
+
+DAY = date(2025, 6, 4)  # a Wednesday
+BEFORE = pd.bdate_range("2025-01-02", "2025-06-03")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeYahoo]:
+    with serving(FakeYahoo()) as fake:
+        fake.add("AAA", daily_history(BEFORE[0], len(BEFORE), base=100.0, step=0.1))
+        yield fake
+    yfinance.config.debug.hide_exceptions = True
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "store")
+    store.write_bars("AAA", daily_history(BEFORE[0], len(BEFORE) - 10, base=100.0, step=0.1))
+    return store
+
+
+def _provider() -> YahooProvider:
+    settings = Settings(source="yahoo", requests_per_second=1000.0, max_retries=0)
+    return YahooProvider(settings, probe=lambda: True, sleep=lambda _s: None)
+
+
+def _with_final_close(fake: FakeYahoo, close: float) -> None:
+    listing = fake.listings["AAA"]
+    row = pd.DataFrame(
+        {"open": [131.0], "high": [152.0], "low": [128.0], "close": [close], "volume": [9e5]},
+        index=pd.DatetimeIndex([pd.Timestamp(DAY)], name="date"),
+    )
+    listing.history = pd.concat([listing.history, row])
+    listing.live = None
+
+
+def test_a_refresh_at_11_stores_nothing_for_today_and_one_after_the_close_stores_the_close(
+    fake, store
+):
+    fake.listings["AAA"].live = (at_new_york(DAY, 11), 150.0)
+
+    morning = refresh(_provider(), store, ["AAA"], now=at_new_york(DAY, 11))
+
+    stored = store.read_bars("AAA")
+    assert stored.index[-1] == pd.Timestamp("2025-06-03")
+    assert morning.fetched == 1 and morning.complete
+    assert morning.provisional["AAA"]["close"].tolist() == [150.0]
+    assert morning.provisional["AAA"].index[-1] == pd.Timestamp(DAY)
+
+    _with_final_close(fake, 129.0)
+    evening = refresh(_provider(), store, ["AAA"], now=at_new_york(DAY, 16, 30))
+
+    stored = store.read_bars("AAA")
+    assert stored.index[-1] == pd.Timestamp(DAY)
+    assert stored["close"].iloc[-1] == 129.0
+    assert evening.fetched == 1 and evening.provisional == {}
+
+
+def test_a_half_day_closes_at_13_new_york(fake, store):
+    half_day = date(2025, 11, 28)  # the day after Thanksgiving
+    listing = fake.listings["AAA"]
+    listing.history = daily_history("2025-06-02", 125, base=100.0, step=0.1)
+    listing.history = listing.history.loc[listing.history.index < pd.Timestamp(half_day)]
+    listing.live = (at_new_york(half_day, 12), 140.0)
+    during = refresh(_provider(), store, ["AAA"], now=at_new_york(half_day, 12))
+    assert "AAA" in during.provisional
+
+    row = listing.history.iloc[[-1]].set_axis(pd.DatetimeIndex([half_day], name="date"))
+    listing.history = pd.concat([listing.history, row.assign(close=133.0)])
+    listing.live = None
+    after = refresh(_provider(), store, ["AAA"], now=at_new_york(half_day, 13, 30))
+
+    assert after.provisional == {}
+    assert store.read_bars("AAA")["close"].iloc[-1] == 133.0
+
+
+def test_an_outage_after_the_probe_ends_refresh_non_zero_and_keeps_the_store(fake, store):
+    before = store.read_bars("AAA")
+    fake.faults[CHART_HOST] = TIMEOUT
+    stream = io.StringIO()
+
+    status = refresh_command(_provider(), store, ["AAA"], stream=stream)
+
+    assert status == 1
+    output = stream.getvalue()
+    assert "failed" in output and "Yahoo Finance did not answer" in output
+    pd.testing.assert_frame_equal(store.read_bars("AAA"), before)
+
+
+def test_one_ticker_failing_ends_refresh_non_zero_and_reports_the_requests(fake, store):
+    fake.add("BBB", daily_history(BEFORE[0], len(BEFORE)))
+    fake.faults["BBB"] = "503"
+    stream = io.StringIO()
+
+    status = refresh_command(_provider(), store, ["AAA", "BBB"], stream=stream)
+
+    assert status == 1
+    summary, reason = stream.getvalue().strip().splitlines()[-2:]
+    assert "fetched 1" in summary and "failed 1 (BBB)" in summary
+    assert f"{fake.requests} HTTP requests" in summary
+    assert reason.startswith("r2k refresh: incomplete: 1 tickers failed")
