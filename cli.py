@@ -137,6 +137,7 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
         print(f"r2k read: {error}", file=sys.stderr)
         return EXIT_NO_DATA
     source = market.source
+    freshness = market.freshness(ticker)
     if as_json:
         payload = {
             "ticker": result.ticker,
@@ -144,12 +145,20 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
             "source_label": source.label,
             "simulated": source.simulated,
             **{k: v for k, v in result.to_dict().items() if k != "ticker"},
+            "stale": freshness.stale,
+            "stale_reason": freshness.problem if freshness.stale else None,
+            "last_bar": (freshness.last_bar or result.as_of.date()).isoformat(),
+            "in_progress": freshness.in_progress is not None,
         }
         print(json.dumps(payload, indent=2))
     else:
         if source.simulated:
             print("SIMULATED DATA (offline demo market): no number below is a real price.")
         print(f"{result.ticker} · {source.label} · as of {result.as_of.date().isoformat()}")
+        if freshness.stale:
+            print(f"STALE: not updated ({freshness.problem}); last bar {freshness.last_bar}.")
+        if freshness.in_progress is not None:
+            print(f"The last bar ({freshness.in_progress}) is in progress: not a final close.")
         print(result.summary)
     return 0
 

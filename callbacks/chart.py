@@ -131,22 +131,35 @@ def chart_view(
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
         read = technical_read(state.ticker, daily, lookback=state.channel)
-    bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
+    in_progress = (
+        state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
+    )
+    weekly = state.interval == "1wk"
+    bars = weekly_bars(daily, state.as_of, in_progress) if weekly else daily
     title = state.ticker + (" · simulated" if style.simulated else "")
     figure = price_figure(chart_input(state.ticker, bars, state, title, also_drawn), style)
     return ChartView(figure, message, read)
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
-    """What to say when the chart shows a stored copy that could not be brought up to date.
+    """What to say when the chart shows a stored copy that could not be brought up to date,
+    or ends with a bar of a session still open.
 
     Only for the current view: a replay (``as_of``) needs no newer data.
     """
+    if state.as_of is not None:
+        return ""
+    freshness = services.market.freshness(state.ticker)
+    if freshness.in_progress is not None:
+        return (
+            f"The last bar ({freshness.in_progress:%Y-%m-%d}) is in progress: "
+            "the session is open, so its close is not final."
+        )
     problem = services.market.fetch_problem(state.ticker)
-    if problem is None or state.as_of is not None:
+    if problem is None:
         return ""
     return (
-        f"Showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"Stale data: showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
         f"it could not be updated ({problem})."
     )
 

@@ -39,7 +39,7 @@ def create_layout(
             dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
             dcc.Store(id=ids.CHART_PAINTED),
-            create_header(market.source, market.updated_at()),
+            create_header(market.source, market.updated_at(), market.stale_note()),
             create_source_banner(market.source),
             dbc.Alert(
                 id=ids.IGNORED_PARAMS,

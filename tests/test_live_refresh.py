@@ -8,6 +8,7 @@ day's real close.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,11 +17,28 @@ import pandas as pd
 import pytest
 import yfinance
 
-from bench.fake_yahoo import CHART_HOST, TIMEOUT, FakeYahoo, at_new_york, daily_history, serving
+from analysis.weekly import weekly_bars
+from bench.fake_yahoo import (
+    CHART_HOST,
+    DNS,
+    TIMEOUT,
+    FakeYahoo,
+    at_new_york,
+    daily_history,
+    serving,
+)
+from callbacks.chart import chart_view
+from callbacks.services import Services
+from cli import main
+from components.header import create_source_badge
+from components.view_state import ViewState
+from market.data import Freshness, MarketData
 from market.refresh import refresh, refresh_command
+from market.sources import LIVE, ResolvedSource
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
+from tests.faults_fakes import silent_server
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::pandas.errors.Pandas4Warning"
@@ -125,3 +143,81 @@ def test_one_ticker_failing_ends_refresh_non_zero_and_reports_the_requests(fake,
     assert "fetched 1" in summary and "failed 1 (BBB)" in summary
     assert f"{fake.requests} HTTP requests" in summary
     assert reason.startswith("r2k refresh: incomplete: 1 tickers failed")
+
+
+# --- what the page and r2k read show -------------------------------------------------------
+
+
+def _market(store: Store, now) -> MarketData:
+    source = ResolvedSource(_provider(), store, LIVE, "Yahoo Finance")
+    return MarketData(source, now=lambda: now)
+
+
+def test_a_bar_in_progress_is_shown_marked_and_not_stored(fake, store):
+    refresh(_provider(), store, ["AAA"], now=at_new_york(DAY, 9))  # stored up to yesterday
+    fake.listings["AAA"].live = (at_new_york(DAY, 11), 150.0)
+    market = _market(store, at_new_york(DAY, 11))
+
+    daily = market.daily_bars("AAA")
+
+    assert daily.index[-1] == pd.Timestamp(DAY) and daily["close"].iloc[-1] == 150.0
+    assert market.freshness("AAA") == Freshness(False, DAY, DAY, None)
+    assert store.read_bars("AAA").index[-1] == pd.Timestamp("2025-06-03")
+    assert weekly_bars(daily, in_progress=True)["partial"].iloc[-1]
+
+
+def test_an_outage_leaves_a_stale_copy_that_says_so(fake, store):
+    fake.faults[CHART_HOST] = TIMEOUT
+    market = _market(store, at_new_york(DAY, 17))
+
+    daily = market.daily_bars("AAA")
+
+    assert daily.index[-1] == pd.Timestamp(BEFORE[-11])
+    freshness = market.freshness("AAA")
+    assert freshness.stale and freshness.last_bar == BEFORE[-11].date()
+    assert "did not answer" in (freshness.problem or "")
+    assert (market.stale_note() or "").startswith("stale: AAA could not be updated")
+
+
+def test_read_json_says_stale_with_the_last_bar_during_an_outage(
+    fake, tmp_path, monkeypatch, capsys
+):
+    cache = tmp_path / "cache"
+    store = Store(cache / "yahoo")
+    store.write_bars("AAA", daily_history(BEFORE[0], len(BEFORE) - 10, base=100.0, step=0.1))
+    fake.faults[CHART_HOST] = DNS
+    monkeypatch.setenv("R2K_CACHE_DIR", str(cache))
+    with silent_server(greeting=b"\x15\x03\x03\x00\x02\x02\x50") as (host, port):
+        monkeypatch.setenv("R2K_PROBE_ADDRESS", f"{host}:{port}")
+        status = main(["read", "AAA", "--json", "--source", "yahoo"])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    read = json.loads(out)
+    assert read["stale"] is True and "DNS lookup failed" in read["stale_reason"]
+    assert read["last_bar"] == BEFORE[-11].date().isoformat() == read["as_of"][:10]
+
+
+def test_the_page_says_stale_beside_the_chart_and_on_the_badge(fake, store):
+    fake.faults[CHART_HOST] = TIMEOUT
+    market = _market(store, at_new_york(DAY, 17))
+    services = Services(settings=Settings(source="yahoo"), market=market)
+
+    view = chart_view(services, ViewState(ticker="AAA"))
+
+    assert view.message.startswith("Stale data: showing AAA as stored, up to 2025-05-20")
+    badge = create_source_badge(market.source, None, market.stale_note())
+    assert badge.color == "warning" and "stale: AAA could not be updated" in badge.children
+
+
+def test_the_page_says_the_last_bar_is_in_progress(fake, store):
+    refresh(_provider(), store, ["AAA"], now=at_new_york(DAY, 9))
+    fake.listings["AAA"].live = (at_new_york(DAY, 11), 150.0)
+    services = Services(
+        settings=Settings(source="yahoo"), market=_market(store, at_new_york(DAY, 11))
+    )
+
+    view = chart_view(services, ViewState(ticker="AAA"))
+
+    assert view.message.startswith("The last bar (2025-06-04) is in progress")
+    assert "in progress" in [a.text for a in view.figure.layout.annotations]
