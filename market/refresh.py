@@ -246,7 +246,8 @@ class _Run:
     batch: BarsBatch
     today: date
     final: pd.Timestamp
-    """The last session closed at the refresh: later bars are provisional."""
+    """The last session closed at the refresh: later bars of a real market are provisional
+    (a simulated one has no sessions in progress)."""
     tickers: list[str]
     progress: Callable[[RefreshProgress], None] | None
     fetched: int = 0
@@ -410,7 +411,7 @@ class _Run:
         """``bars`` up to the last closed session; later ones are kept as provisional."""
         if bars is None or bars.empty or not isinstance(bars.index, pd.DatetimeIndex):
             return bars
-        if bars.index[-1] <= self.final:
+        if self.provider.simulated or bars.index[-1] <= self.final:
             return bars
         self.provisional[ticker] = bars.loc[bars.index > self.final]
         final = bars.loc[bars.index <= self.final]
