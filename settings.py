@@ -58,9 +58,10 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="Seconds to wait for the connectivity probe."
     )
     probe_address: str = Field(
-        default="query1.finance.yahoo.com:443",
+        default="query2.finance.yahoo.com:443",
         pattern=r"^[A-Za-z0-9.\-]+:\d{1,5}$",
-        description="HOST:PORT whose TCP answer tells that Yahoo is reachable.",
+        description="HOST:PORT whose TCP answer tells that Yahoo is reachable (yfinance's "
+        "bars host).",
     )
     history_years: int = Field(default=12, ge=1, le=40)
 

@@ -27,7 +27,13 @@ from market.provider import (
     SourceUnavailableError,
     SymbolResolution,
 )
-from market.yfinance_fetch import BatchAnswer, CountingSession, fetch_batch
+from market.yfinance_fetch import (
+    BatchAnswer,
+    CountingSession,
+    check_cookie_host,
+    cookie_needed,
+    fetch_batch,
+)
 from settings import Settings
 
 BROWSER_USER_AGENT = (
@@ -96,6 +102,7 @@ class YahooProvider:
             raise SourceUnavailableError(
                 f"Yahoo Finance is unreachable (no connection to {self.settings.probe_address})"
             )
+        self._check_cookie_host()
         first, last = self._window(start, end)
         size = self.settings.batch_size
         batches = [symbols[i : i + size] for i in range(0, len(symbols), size)]
@@ -204,6 +211,20 @@ class YahooProvider:
             self._sleep(BACKOFF_SECONDS * 2**attempt)
             attempt += 1
             pending = list(answer.rate_limited)
+
+    def _check_cookie_host(self) -> None:
+        """Fail at once, within the deadline, if yfinance would wait on its cookie host.
+
+        Asked only while yfinance has no crumb (its cookie step comes first), with the
+        probe's timeout, from our own thread: yfinance's lock is never held by a request
+        abandoned at the deadline, so the next fetch in this process is not blocked.
+        """
+        if self._session is None or not cookie_needed():
+            return
+        check = partial(check_cookie_host, self._session, self.settings.probe_timeout)
+        problem = run_with_deadline(check, self.settings.fetch_deadline, "Yahoo's cookie host")
+        if problem is not None:
+            raise SourceUnavailableError(problem)
 
     def _requests_made(self) -> int:
         return self._session.count if self._session is not None else 0

@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 import yfinance
+import yfinance.data
 from curl_cffi.requests import Response, Session
-from curl_cffi.requests.exceptions import HTTPError, RequestException
+from curl_cffi.requests.exceptions import HTTPError, RequestException, Timeout
 from yfinance.exceptions import (
     YFDataException,
     YFPricesMissingError,
@@ -30,6 +31,9 @@ from yfinance.exceptions import (
 )
 
 from market.bars import to_bars
+
+COOKIE_URL = "https://fc.yahoo.com"
+"""Where yfinance gets its cookie (then its crumb, from query1), with a fixed 30 s timeout."""
 
 WORKERS = 8
 """Tickers of a batch asked at once (yf.download's default on a 4-core machine)."""
@@ -83,6 +87,31 @@ class CountingSession(Session[Response]):
         with self._count_lock:
             self.count += 1
         return super().request(*args, **kwargs)
+
+
+def cookie_needed() -> bool:
+    """True while yfinance has no crumb: its next request will first ask the cookie host.
+
+    It asks with a fixed 30 s timeout under a process-wide lock, and again on every request
+    while that fails, so a cookie host that never answers must be found out before.
+    """
+    instance = yfinance.data.SingletonMeta._instances.get(yfinance.data.YfData)
+    return getattr(instance, "_crumb", None) is None
+
+
+def check_cookie_host(session: Session[Response], timeout: float) -> str | None:
+    """Why yfinance's cookie host would hold up every request (None when it answers).
+
+    A host that refuses or cannot be resolved (blocked by an ad-blocking DNS) is no
+    problem: yfinance gives up on it at once and gets its cookie another way.
+    """
+    try:
+        session.get(COOKIE_URL, timeout=timeout, allow_redirects=True)
+    except Timeout:
+        return f"Yahoo's cookie host fc.yahoo.com did not answer within {timeout:g} s"
+    except RequestException:
+        return None
+    return None
 
 
 def fetch_batch(

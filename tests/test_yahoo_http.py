@@ -17,7 +17,9 @@ import yfinance
 from bench.fake_yahoo import (
     BAD_GATEWAY,
     CHART_HOST,
+    COOKIE_HOST,
     DNS,
+    HANG,
     MISSING,
     RATE_LIMIT,
     REFUSED,
@@ -152,3 +154,52 @@ def test_the_result_counts_the_http_requests_it_took(fake):
 
     assert first.requests == asked >= 5  # cookie, crumb, and per ticker timezone and bars
     assert second.requests == fake.requests - asked == 2
+
+
+# --- the hosts yfinance uses ----------------------------------------------------------------
+
+
+def test_the_probe_asks_the_host_yfinance_gets_bars_from():
+    assert Settings().probe_address == "query2.finance.yahoo.com:443"
+
+
+def test_a_cookie_host_that_never_answers_fails_the_fetch_with_one_line(fake):
+    fake.faults[COOKIE_HOST] = HANG
+    provider, _ = _provider(probe_timeout=0.2, fetch_deadline=5.0)
+
+    with pytest.raises(SourceUnavailableError) as raised:
+        provider.bars(["AAA"], START, END)
+
+    assert str(raised.value) == "Yahoo's cookie host fc.yahoo.com did not answer within 0.2 s"
+    assert fake.requests_to(CHART_HOST) == 0  # no request was left waiting on yfinance's lock
+
+
+def test_after_a_hanging_cookie_host_answers_again_the_next_fetch_works(fake):
+    fake.faults[COOKIE_HOST] = HANG
+    provider, _ = _provider(probe_timeout=0.2, fetch_deadline=5.0)
+    with pytest.raises(SourceUnavailableError):
+        provider.bars(["AAA"], START, END)
+
+    del fake.faults[COOKIE_HOST]
+    result = provider.bars(["AAA"], START, END)
+
+    assert list(result.bars) == ["AAA"]
+
+
+def test_a_blocked_cookie_host_is_no_reason_to_fail(fake):
+    fake.faults[COOKIE_HOST] = DNS  # as behind an ad-blocking DNS: yfinance goes without
+    provider, _ = _provider()
+
+    result = provider.bars(["AAA", "BBB"], START, END)
+
+    assert sorted(result.bars) == ["AAA", "BBB"]
+
+
+def test_the_cookie_host_is_asked_only_while_yfinance_has_no_crumb(fake):
+    provider, _ = _provider()
+
+    provider.bars(["AAA"], START, END)
+    asked = fake.requests_to(COOKIE_HOST)
+    provider.bars(["BBB"], START, END)
+
+    assert fake.requests_to(COOKIE_HOST) == asked
