@@ -29,6 +29,7 @@ from bench import (
     read,
     store,
     throughput,
+    universe_fetch,
 )
 from bench.report import Row, failed_row, render_table, write_json
 from bench.server import ROOT, demo_server
@@ -75,6 +76,7 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
     _run(rows, movers_rank.FIGURE, movers_rank.measure)
     _run(rows, read.FIGURE, read.measure)
     _run(rows, store.FIGURE, store.measure)
+    _run(rows, universe_fetch.FIGURE, lambda: universe_fetch.measure(40 if quick else 100))
     workers = Settings(source="demo").workers
     with demo_server(workers, directory / "server") as server:
         services = chart_update.demo_services(directory / "paint")
