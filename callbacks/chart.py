@@ -159,7 +159,7 @@ def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> s
     if problem is None:
         return ""
     return (
-        f"Stale data: showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"Stale data: {state.ticker} is shown as stored, up to {last:%Y-%m-%d}; "
         f"it could not be updated ({problem})."
     )
 

@@ -139,7 +139,8 @@ class YahooProvider:
             break
         requests = self._requests_made() - counted
         if len(unreachable) == len(batches):
-            raise SourceUnavailableError(f"Yahoo Finance did not answer: {unreachable[0]}")
+            reason = unreachable[0].removeprefix("Yahoo did not answer: ")
+            raise SourceUnavailableError(f"Yahoo Finance did not answer: {reason}")
         return FetchResult(found, tuple(missing), failed, requests=requests)
 
     def resolve_missing(
