@@ -139,7 +139,9 @@ def fetch_batch(
             )
         except Exception as error:
             return error
-        return to_bars(history.loc[:, ["Open", "High", "Low", "Close", "Volume"]])
+        bars = to_bars(history.loc[:, ["Open", "High", "Low", "Close", "Volume"]])
+        bars.index = pd.DatetimeIndex(bars.index).as_unit("us")  # yfinance's are in ms
+        return bars
 
     with ThreadPoolExecutor(min(WORKERS, len(symbols)), "yfinance") as pool:
         outcomes = dict(zip(symbols, pool.map(one, symbols), strict=True))
