@@ -122,8 +122,9 @@ class MarketData:
     def freshness(self, ticker: str) -> Freshness:
         """Whether ``ticker``'s bars are stale, their last date, and a bar in progress.
 
-        Reads what ``daily_bars`` left: call it after that. A source that is not live is
-        never stale (its data is what it is).
+        Reads what ``daily_bars`` left: call it after that. Stale: a live source could not
+        bring it up to date, or a stored copy (Yahoo unreachable) lacks the last session.
+        The demo market and CSV files are what they are: never stale.
         """
         symbol = parse_ticker(ticker) or ticker
         if self.source.mode == DIRECT:
@@ -133,8 +134,9 @@ class MarketData:
         provisional = self._provisional.get(symbol)
         shown = provisional is not None and last == provisional.index[-1].date()
         problem = self._problems.get(symbol)
-        stale = self.source.mode == LIVE and problem is not None
-        return Freshness(stale, last, last if shown else None, problem)
+        if self.source.mode != LIVE and self._is_stale(stored):
+            problem = self.source.note or f"{self.source.label} cannot be updated"
+        return Freshness(problem is not None, last, last if shown else None, problem)
 
     def stale_note(self) -> str | None:
         """One line when a live ticker could not be brought up to date (for the badge)."""

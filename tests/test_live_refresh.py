@@ -34,7 +34,7 @@ from components.header import create_source_badge
 from components.view_state import ViewState
 from market.data import Freshness, MarketData
 from market.refresh import refresh, refresh_command
-from market.sources import LIVE, ResolvedSource
+from market.sources import CACHED, LIVE, ResolvedSource
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
@@ -221,3 +221,13 @@ def test_the_page_says_the_last_bar_is_in_progress(fake, store):
 
     assert view.message.startswith("The last bar (2025-06-04) is in progress")
     assert "in progress" in [a.text for a in view.figure.layout.annotations]
+
+
+def test_a_stored_copy_served_while_yahoo_is_unreachable_is_stale(store):
+    note = "Yahoo Finance is unreachable: showing the last data stored on this machine."
+    source = ResolvedSource(_provider(), store, CACHED, "stored copy", note=note)
+    market = MarketData(source, now=lambda: at_new_york(DAY, 17))
+
+    market.daily_bars("AAA")
+
+    assert market.freshness("AAA") == Freshness(True, BEFORE[-11].date(), None, note)
