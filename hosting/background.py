@@ -127,11 +127,12 @@ def _stamp(store: Store, now: float) -> None:
 def _describe(summary: RefreshSummary, store: Store, settings: Settings) -> str:
     if summary.error and not summary.useful and summary.error.startswith("another refresh"):
         return BUSY_MESSAGE
-    result = (
-        f"Refreshed: {summary.describe()}."
-        if summary.useful
-        else f"Refresh failed: {summary.reason()}."
-    )
+    if summary.complete:
+        result = f"Refreshed: {summary.describe()}."
+    elif summary.useful:
+        result = f"Refreshed in part: {summary.describe()}; {summary.reason()}."
+    else:
+        result = f"Refresh failed: {summary.reason()}."
     allowed = next_refresh_allowed(store, settings.refresh_min_interval)
     if allowed is None or settings.refresh_min_interval <= 0:
         return result
