@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yfinance
+import yfinance.data
 
 from analysis.weekly import weekly_bars
 from bench.fake_yahoo import (
@@ -32,7 +33,7 @@ from callbacks.services import Services
 from cli import main
 from components.header import create_source_badge
 from components.view_state import ViewState
-from market.data import Freshness, MarketData
+from market.data import REFETCH_SECONDS, Freshness, MarketData
 from market.refresh import refresh, refresh_command
 from market.sources import CACHED, LIVE, ResolvedSource
 from market.store import Store
@@ -231,3 +232,22 @@ def test_a_stored_copy_served_while_yahoo_is_unreachable_is_stale(store):
     market.daily_bars("AAA")
 
     assert market.freshness("AAA") == Freshness(True, BEFORE[-11].date(), None, note)
+
+
+def test_the_bar_in_progress_is_asked_again_only_after_the_refetch_period(fake, store):
+    refresh(_provider(), store, ["AAA"], now=at_new_york(DAY, 9))
+    fake.listings["AAA"].live = (at_new_york(DAY, 11), 150.0)
+    clock = [0.0]
+    source = ResolvedSource(_provider(), store, LIVE, "Yahoo Finance")
+    market = MarketData(source, clock=lambda: clock[0], now=lambda: at_new_york(DAY, 11))
+
+    market.daily_bars("AAA")
+    asked = fake.requests
+    market.daily_bars("AAA")
+    assert fake.requests == asked
+
+    fake.listings["AAA"].live = (at_new_york(DAY, 11, 20), 151.0)
+    yfinance.data.YfData.cache_get.cache_clear()  # it keeps answers of dates past by the real clock
+    clock[0] = REFETCH_SECONDS + 1
+    assert market.daily_bars("AAA")["close"].iloc[-1] == 151.0
+    assert fake.requests > asked
