@@ -2,6 +2,8 @@
 
 Live sources fetch a ticker that the store lacks (or holds stale) on first use and keep it
 in the store; a cached source only reads the store; the demo market is computed in memory.
+A constituent stored with the universe's shorter history (``R2K_UNIVERSE_YEARS``) gets its
+whole history (``R2K_HISTORY_YEARS``) once it is charted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 
 from market.bars import validate_bars
 from market.provider import LocalProvider
-from market.refresh import refresh
+from market.refresh import BACKFILL_GRACE, refresh
 from market.sources import DIRECT, LIVE, ResolvedSource
 from market.tickers import parse_ticker
 
@@ -54,6 +56,8 @@ class MarketData:
         self._clock = clock
         self._last_fetch: dict[str, float] = {}
         self._problems: dict[str, str] = {}
+        self._whole: set[str] = set()
+        """Tickers whose whole history was asked for in this process (some have no more)."""
 
     @property
     def index_ticker(self) -> str:
@@ -123,18 +127,29 @@ class MarketData:
             history_years=self._history_years,
             lock_timeout=FETCH_LOCK_SECONDS,
             update_closes=False,
+            backfill=symbol not in self._whole,
         )
         problem = summary.error or summary.failed.get(symbol)
         if problem:
             self._problems[symbol] = problem
         else:
             self._problems.pop(symbol, None)
+            self._whole.add(symbol)
 
     def _should_fetch(self, symbol: str, stored: pd.DataFrame | None) -> bool:
         last = self._last_fetch.get(symbol)
         if last is not None and self._clock() - last < REFETCH_SECONDS:
             return False
-        return _is_stale(stored, self._today())
+        return _is_stale(stored, self._today()) or (
+            symbol not in self._whole and self._shallow(stored)
+        )
+
+    def _shallow(self, stored: pd.DataFrame | None) -> bool:
+        """True when ``stored`` starts later than ``history_years`` ago (a universe member)."""
+        if stored is None or stored.empty:
+            return False
+        start = pd.Timestamp(self._today()) - pd.DateOffset(years=self._history_years)
+        return bool(stored.index[0] > start + BACKFILL_GRACE)
 
     def _from_provider(self, symbol: str) -> pd.DataFrame:
         result = self.source.provider.bars([symbol])
