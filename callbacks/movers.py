@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
+from callbacks.first_fill import WAITING_NOTE, fill_note
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -95,14 +96,19 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
     """Top and bottom constituents, the sector chart and the largest holdings."""
     market = services.market
     simulated = market.source.simulated
+    fill = fill_note(services)
+    empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
+    if fill is not None and fill.running:  # the store holds part of the universe: wait
+        return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
         note = (
-            "No constituents stored yet: run `r2k refresh` (or the refresh button) to fetch "
-            "the Russell 2000 universe."
+            fill.text
+            if fill is not None
+            else "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
+            "fetch the Russell 2000 universe."
         )
-        empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
         return MoversView([], [], note, message_figure("No sector data yet"), empty)
     try:
         result = movers(
@@ -180,8 +186,11 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
+        Input(ids.FILL_STATE, "data"),
     )
-    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+    def _update_movers(
+        query: str | None, dark: bool, tables: list[Any], fill_state: str | None
+    ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
@@ -191,7 +200,7 @@ def register(app: Dash, services: Services) -> None:
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        key = services.result_key("movers", state, bool(dark))
+        key = services.result_key("movers", state, bool(dark), fill_state)
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]

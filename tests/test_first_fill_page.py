@@ -1,0 +1,124 @@
+"""A first start with an empty store fills the movers by itself, showing progress meanwhile.
+
+The app runs on a fake live source (no network) whose third request is held until the test
+releases it, so the fill can be looked at midway: through the server's own callbacks and
+layout (as any worker answers them), and in headless Chromium, reload included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import create_app, start_fill
+from bench.dash_client import dash_id
+from callbacks.first_fill import WAITING_NOTE, time_left
+from callbacks.services import Services
+from components import ids
+from hosting.first_fill import DONE, read_fill_progress, start_first_fill
+from market.data import MarketData
+from market.sources import LIVE, ResolvedSource
+from market.store import Store
+from settings import Settings
+from tests.browser import wait_until
+from tests.dash_payloads import TOP_TABLE_KEY, callback_request
+from tests.refresh_fakes import SOURCE_LABEL, GatedProvider
+
+BATCH = 4
+BOTTOM_TABLE_KEY = dash_id(ids.movers_table(ids.BOTTOM))
+PAUSE_ON = "M04"
+"""The fill is held at its second batch of members: the index, benchmark and 4 members are in
+(6 of 22 tickers), whether the page or the fill fetched the index."""
+
+
+def _services(tmp_path, provider: GatedProvider) -> Services:
+    settings = Settings(cache_dir=tmp_path, batch_size=BATCH, universe_years=2)
+    source = ResolvedSource(provider, Store(tmp_path / "fake"), LIVE, SOURCE_LABEL)
+    return Services(settings=settings, market=MarketData(source))
+
+
+def _find(tree: Any, component_id: str) -> dict[str, Any] | None:
+    """The component with ``component_id`` in a layout as /_dash-layout serves it."""
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        if props.get("id") == component_id:
+            return props
+        children = props.get("children")
+        return _find(children, component_id) if children is not None else None
+    if isinstance(tree, list):
+        for child in tree:
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_time_left_reads_as_people_say_it():
+    assert time_left(None) == "estimating the time left"
+    assert time_left(20) == "less than a minute left"
+    assert time_left(150) == "about 2 min left"
+    assert time_left(2 * 3600 + 5 * 60) == "about 2 h 05 min left"
+
+
+def test_the_fill_on_start_can_be_turned_off(tmp_path):
+    provider = GatedProvider(pause_on="none")
+    services = _services(tmp_path, provider)
+    off = Services(services.settings.model_copy(update={"fill_on_start": False}), services.market)
+    assert start_fill(off) is None
+    assert provider.calls == []
+    thread = start_fill(services)
+    assert thread is not None
+    thread.join(timeout=60)
+    assert read_fill_progress(services.market.source.store).state == DONE
+
+
+def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_path):
+    provider = GatedProvider(pause_on=PAUSE_ON)
+    services = _services(tmp_path, provider)
+    client = create_app(services.settings, services).server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    fill = start_first_fill(services.market.source, services.settings)
+    assert fill is not None
+    try:
+        assert provider.paused.wait(timeout=30), "the fill never reached its second batch"
+        store = services.market.source.store
+        wait_until(lambda: read_fill_progress(store).done == 6, message="the second batch stored")
+
+        layout = client.get("/_dash-layout").get_json()  # a page opened, or reloaded, now
+        assert _find(layout, ids.FILL_PROGRESS_ROW)["style"] == {}
+        assert _find(layout, ids.FILL_POLL)["disabled"] is False
+        text = _find(layout, ids.FILL_PROGRESS_TEXT)["children"]
+        assert text.startswith(f"First run: fetching the constituents' prices from {SOURCE_LABEL}")
+        assert "6 of 22 tickers" in text and text.endswith(WAITING_NOTE)
+        assert _find(layout, ids.FILL_PROGRESS)["value"] == 6
+
+        shown = {ids.FILL_STATE: "running"}  # as the layout above started it
+        poll = callback_request(dependencies, f"{ids.FILL_POLL}.disabled", shown)
+        running = client.post("/_dash-update-component", json=poll).get_json()["response"]
+        assert running[ids.FILL_POLL]["disabled"] is False
+        assert "6 of 22 tickers" in running[ids.FILL_PROGRESS_TEXT]["children"]
+        assert ids.FILL_STATE not in running  # unchanged: the tables are not ranked again
+
+        values = {ids.MOVERS_VIEW: "?period=1m", ids.FILL_STATE: "running"}
+        movers = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
+        waiting = client.post("/_dash-update-component", json=movers).get_json()["response"]
+        assert waiting[ids.MOVERS_NOTE]["children"] == WAITING_NOTE
+        assert waiting[TOP_TABLE_KEY]["rowData"] == waiting[BOTTOM_TABLE_KEY]["rowData"] == []
+    finally:
+        provider.release.set()
+        fill.join(timeout=60)
+
+    assert read_fill_progress(services.market.source.store).state == DONE
+    ended = client.post("/_dash-update-component", json=poll).get_json()["response"]
+    assert ended[ids.FILL_POLL]["disabled"] is True
+    assert ended[ids.FILL_PROGRESS_ROW]["style"] == {"display": "none"}
+    assert ended[ids.FILL_STATE]["data"] == DONE
+
+    values = {ids.MOVERS_VIEW: "?period=1m", ids.FILL_STATE: DONE}
+    movers = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
+    filled = client.post("/_dash-update-component", json=movers).get_json()["response"]
+    top, bottom = filled[TOP_TABLE_KEY]["rowData"], filled[BOTTOM_TABLE_KEY]["rowData"]
+    assert len(top) == len(bottom) == 15
+    assert "20 constituents ranked" in filled[ids.MOVERS_NOTE]["children"]
+    layout = client.get("/_dash-layout").get_json()
+    assert _find(layout, ids.FILL_POLL)["disabled"] is True
+    assert _find(layout, ids.FILL_PROGRESS_ROW)["style"] == {"display": "none"}
