@@ -52,7 +52,7 @@ def describe_fill(progress: FillProgress, label: str) -> str:
         return f"First run: asking {label} for the index's constituents…"
     return (
         f"First run: fetching the constituents' prices from {label}: {progress.done:,} of "
-        f"{progress.total:,} tickers, {time_left(progress.seconds_left())}. {WAITING_NOTE}"
+        f"{progress.total:,} tickers, {time_left(progress.seconds_left())}."
     )
 
 

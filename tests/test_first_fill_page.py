@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from selenium.webdriver.common.by import By
+
 from app import create_app, start_fill
 from bench.dash_client import dash_id
 from callbacks.first_fill import WAITING_NOTE, time_left
@@ -88,7 +91,7 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
         assert _find(layout, ids.FILL_POLL)["disabled"] is False
         text = _find(layout, ids.FILL_PROGRESS_TEXT)["children"]
         assert text.startswith(f"First run: fetching the constituents' prices from {SOURCE_LABEL}")
-        assert "6 of 22 tickers" in text and text.endswith(WAITING_NOTE)
+        assert "6 of 22 tickers" in text
         assert _find(layout, ids.FILL_PROGRESS)["value"] == 6
 
         shown = {ids.FILL_STATE: "running"}  # as the layout above started it
@@ -122,3 +125,59 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
     layout = client.get("/_dash-layout").get_json()
     assert _find(layout, ids.FILL_POLL)["disabled"] is True
     assert _find(layout, ids.FILL_PROGRESS_ROW)["style"] == {"display": "none"}
+
+
+def _text(dash_duo, component_id: str) -> str:
+    return dash_duo.find_element(f"#{component_id}").text
+
+
+def _rows(dash_duo, slot_id: str) -> int:
+    selector = f"#{slot_id} .ag-center-cols-container .ag-row"
+    return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, selector))
+
+
+def _shoot_page(dash_duo, path) -> None:
+    """A screenshot of the page down to the movers, once the chart has taken its height."""
+    wait_until(
+        lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.PRICE_CHART} .main-svg"),
+        message="the chart drawn",
+    )
+    dash_duo.driver.save_screenshot(str(path))
+
+
+@pytest.mark.browser
+def test_the_page_shows_the_fill_progress_then_the_filled_tables(
+    dash_duo, tmp_path, screenshot_dir
+):
+    provider = GatedProvider(pause_on=PAUSE_ON)
+    services = _services(tmp_path, provider)
+    app = create_app(services.settings, services)
+    store = services.market.source.store
+    fill = start_first_fill(services.market.source, services.settings)
+    assert fill is not None
+    try:
+        assert provider.paused.wait(timeout=30), "the fill never reached its second batch"
+        wait_until(lambda: read_fill_progress(store).done == 6, message="the second batch stored")
+        dash_duo.start_server(app)
+        dash_duo.driver.set_window_size(1280, 1500)  # the chart and the movers in one view
+        for shot in ("first-fill-progress.png", "first-fill-reloaded.png"):
+            wait_until(
+                lambda: "6 of 22 tickers" in _text(dash_duo, ids.FILL_PROGRESS_TEXT),
+                message="the fill's progress",
+            )
+            wait_until(
+                lambda: _text(dash_duo, ids.MOVERS_NOTE) == WAITING_NOTE,
+                message="the movers note waiting for the fill",
+            )
+            assert _rows(dash_duo, ids.MOVERS_SLOT) == 0
+            _shoot_page(dash_duo, screenshot_dir / shot)
+            dash_duo.driver.refresh()  # a reload during the fill shows it again
+    finally:
+        provider.release.set()
+        fill.join(timeout=60)
+
+    wait_until(lambda: _rows(dash_duo, ids.MOVERS_SLOT) == 15, message="the movers filled")
+    wait_until(lambda: _rows(dash_duo, ids.LAGGARDS_SLOT) == 15, message="the laggards filled")
+    assert "20 constituents ranked" in _text(dash_duo, ids.MOVERS_NOTE)
+    assert not dash_duo.find_element(f"#{ids.FILL_PROGRESS_ROW}").is_displayed()
+    _shoot_page(dash_duo, screenshot_dir / "first-fill-done.png")
