@@ -212,11 +212,11 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.HOLDINGS_TABLE, "children"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
-        Input(ids.EVERY_MOVERS_TABLE, "id"),
         Input(ids.FILL_STATE, "data"),
+        Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
     def _update_movers(
-        query: str | None, dark: bool, tables: list[Any], fill_state: str | None
+        query: str | None, dark: bool, fill_state: str | None, tables: list[Any]
     ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn

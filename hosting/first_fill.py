@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import filelock
 
@@ -179,4 +178,4 @@ def _write(store: Store, progress: FillProgress) -> None:
     path = store.root / FILL_PROGRESS
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
     partial.write_text(json.dumps(asdict(progress)), encoding="utf-8")
-    Path(partial).replace(path)
+    partial.replace(path)
