@@ -159,8 +159,9 @@ def _fill(
         return FillProgress(FAILED, message=f"{type(error).__name__}: {error}")
     if summary.useful and not needs_fill(source):
         return FillProgress(DONE, message=summary.describe())
-    reason = summary.reason() if not summary.useful else "no universe could be stored"
-    return FillProgress(FAILED, message=f"{reason} ({summary.describe()})")
+    if not summary.useful:
+        return FillProgress(FAILED, message=summary.reason())
+    return FillProgress(FAILED, message="; ".join(summary.warnings) or "no universe was stored")
 
 
 def _fill_lock_held(store: Store) -> bool:

@@ -15,16 +15,19 @@ from selenium.webdriver.common.by import By
 from app import create_app, start_fill
 from bench.dash_client import dash_id
 from callbacks.first_fill import WAITING_NOTE, time_left
+from callbacks.movers import movers_view
 from callbacks.services import Services
 from components import ids
-from hosting.first_fill import DONE, read_fill_progress, start_first_fill
+from components.view_state import ViewState
+from hosting.first_fill import DONE, FAILED, read_fill_progress, run_first_fill, start_first_fill
 from market.data import MarketData
 from market.sources import LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
 from tests.browser import wait_until
 from tests.dash_payloads import TOP_TABLE_KEY, callback_request
-from tests.refresh_fakes import SOURCE_LABEL, GatedProvider
+from tests.refresh_fakes import MEMBERS, SOURCE_LABEL, GatedProvider
+from tests.store_fakes import FakeProvider
 
 BATCH = 4
 BOTTOM_TABLE_KEY = dash_id(ids.movers_table(ids.BOTTOM))
@@ -33,7 +36,7 @@ PAUSE_ON = "M04"
 (6 of 22 tickers), whether the page or the fill fetched the index."""
 
 
-def _services(tmp_path, provider: GatedProvider) -> Services:
+def _services(tmp_path, provider: FakeProvider) -> Services:
     settings = Settings(cache_dir=tmp_path, batch_size=BATCH, universe_years=2)
     source = ResolvedSource(provider, Store(tmp_path / "fake"), LIVE, SOURCE_LABEL)
     return Services(settings=settings, market=MarketData(source))
@@ -72,6 +75,20 @@ def test_the_fill_on_start_can_be_turned_off(tmp_path):
     assert thread is not None
     thread.join(timeout=60)
     assert read_fill_progress(services.market.source.store).state == DONE
+
+
+def test_a_failed_fill_says_why_in_the_movers_area(tmp_path):
+    provider = FakeProvider(MEMBERS, unavailable=True, universe_down=True)
+    services = _services(tmp_path, provider)
+    assert run_first_fill(services.market.source, services.settings).state == FAILED
+
+    view = movers_view(services, ViewState(ticker="IDX"))
+
+    assert view.top == [] and view.bottom == []
+    assert view.note == (
+        f"The first fetch of the constituents from {SOURCE_LABEL} failed: nothing could be "
+        "fetched: fake source is down. Use the refresh button or `r2k refresh` to try again."
+    )
 
 
 def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_path):
