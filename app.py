@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,12 +13,13 @@ import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, refresh, theme, view
+from callbacks import chart, first_fill, movers, refresh, theme, view
 from callbacks.services import Services
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
 from hosting.cache import result_cache
+from hosting.first_fill import start_first_fill
 from hosting.security import ServingRefused, check_serving, protect
 from market.data import MarketData
 from market.sources import resolve_source
@@ -46,9 +48,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     Bootstrap's CSS is served from ``assets/vendor`` (no CDN: the page must work offline).
     The layout is a function so that every page load shows the data's current freshness.
+    Services built here (a server's, not a test's) start the first fill of an empty store.
     """
     settings = settings or Settings()
-    services = services or create_services(settings)
+    if services is None:
+        services = create_services(settings)
+        start_fill(services)
     app = Dash(
         __name__,
         title="r2k-dash",
@@ -63,8 +68,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     chart.register(app, services)
     movers.register(app, services)
     refresh.register(app, services)
+    first_fill.register(app, services)
     theme.register(app)
     return app
+
+
+def start_fill(services: Services) -> threading.Thread | None:
+    """Start fetching the universe in the background when the store has none (and the
+    settings allow it), so a new server's movers fill without a manual refresh."""
+    if not services.settings.fill_on_start:
+        return None
+    return start_first_fill(services.market.source, services.settings)
 
 
 def page_query() -> str:
@@ -83,7 +97,8 @@ def page_query() -> str:
 def page_layout(services: Services) -> dbc.Container:
     """The page for the URL it was opened at, its chart drawn, so it paints without a callback."""
     state = parse_query(page_query(), services.default_ticker, date.today())
-    return create_layout(services, state, chart.first_chart(services, state))
+    chart_content = chart.first_chart(services, state)
+    return create_layout(services, state, chart_content, fill=first_fill.fill_note(services))
 
 
 def __getattr__(name: str) -> Any:
@@ -107,6 +122,7 @@ def serve(settings: Settings) -> None:
     print(f"r2k-dash: data from {source.label}" + (f" ({source.note})" if source.note else ""))
     print(f"r2k-dash: open http://{settings.host}:{settings.port}/")
     app = create_app(settings, services)
+    start_fill(services)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
 
 

@@ -113,7 +113,11 @@ def _refresh(settings: Settings, tickers: Sequence[str]) -> int:
         print(f"r2k refresh: {source.note}", file=sys.stderr)
     symbols = [t.strip().upper() for t in tickers] or None
     status = refresh_command(
-        source.provider, source.store, symbols, history_years=settings.history_years
+        source.provider,
+        source.store,
+        symbols,
+        history_years=settings.history_years,
+        universe_years=settings.universe_years,
     )
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
         # yfinance's download threads can hang on a dead network after we gave up on them;

@@ -63,7 +63,19 @@ class Settings(BaseSettings):
         description="HOST:PORT whose TCP answer tells that Yahoo is reachable (yfinance's "
         "bars host).",
     )
-    history_years: int = Field(default=12, ge=1, le=40)
+    history_years: int = Field(
+        default=12, ge=1, le=40, description="Years of daily history of the index and charts."
+    )
+    universe_years: int = Field(
+        default=2,
+        ge=1,
+        le=40,
+        description="Years of daily history a new constituent is fetched with (for movers).",
+    )
+    fill_on_start: bool = Field(
+        default=True,
+        description="With a live source and no stored universe, fetch it when the server starts.",
+    )
 
     # Hosting
     workers: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")

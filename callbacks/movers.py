@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
+from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, prices_start, sector_summary
+from callbacks.first_fill import WAITING_NOTE, fill_note
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -18,6 +19,7 @@ from components import ids
 from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
+from market.sources import DIRECT
 
 TOP_N = 15
 HOLDINGS_N = 10
@@ -91,18 +93,43 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
     return "; ".join(parts) + "."
 
 
+def describe_span(
+    stored_from: pd.Timestamp, start: pd.Timestamp, universe_years: int | None
+) -> str:
+    """Why a period starting before the stored prices ranks few constituents, and what to do.
+
+    ``universe_years`` is the history fetched for constituents (None when it is not ours
+    to choose: demo and CSV sources).
+    """
+    line = (
+        f"Most constituents' prices start on {stored_from:%Y-%m-%d}, after this period's "
+        f"start ({start:%Y-%m-%d}): those are left out."
+    )
+    if universe_years is None:
+        return line
+    return (
+        f"{line} Constituents are fetched with {universe_years} years of history "
+        "(R2K_UNIVERSE_YEARS); raise it and refresh to rank from earlier dates."
+    )
+
+
 def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
     """Top and bottom constituents, the sector chart and the largest holdings."""
     market = services.market
     simulated = market.source.simulated
+    fill = fill_note(services)
+    empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
+    if fill is not None and fill.running:  # the store holds part of the universe: wait
+        return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
         note = (
-            "No constituents stored yet: run `r2k refresh` (or the refresh button) to fetch "
-            "the Russell 2000 universe."
+            fill.text
+            if fill is not None
+            else "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
+            "fetch the Russell 2000 universe."
         )
-        empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
         return MoversView([], [], note, message_figure("No sector data yet"), empty)
     try:
         result = movers(
@@ -125,10 +152,16 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
         simulated=simulated,
         dark=dark,
     )
+    note = describe_movers(result, state, simulated)
+    stored_from = prices_start(closes, universe["ticker"])
+    if stored_from is not None and result.start < stored_from:
+        fetched = market.source.mode != DIRECT
+        years = services.settings.universe_years if fetched else None
+        note += " " + describe_span(stored_from, result.start, years)
     return MoversView(
         top=_rows(result.top),
         bottom=_rows(result.bottom),
-        note=describe_movers(result, state, simulated),
+        note=note,
         sectors=figure,
         holdings=universe.nlargest(HOLDINGS_N, "weight"),
     )
@@ -179,9 +212,12 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.HOLDINGS_TABLE, "children"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        Input(ids.FILL_STATE, "data"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
-    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+    def _update_movers(
+        query: str | None, dark: bool, fill_state: str | None, tables: list[Any]
+    ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
@@ -191,7 +227,7 @@ def register(app: Dash, services: Services) -> None:
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        key = services.result_key("movers", state, bool(dark))
+        key = services.result_key("movers", state, bool(dark), fill_state)
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]

@@ -102,6 +102,7 @@ def run_page_refresh(
         store,
         progress=progress,
         history_years=settings.history_years,
+        universe_years=settings.universe_years,
         chunk_size=settings.batch_size,
         lock_timeout=LOCK_WAIT_SECONDS,
     )

@@ -4,6 +4,8 @@ Live sources fetch a ticker that the store lacks (or holds stale) on first use a
 in the store; a cached source only reads the store; the demo market is computed in memory.
 While the exchange's session is open, a live ticker's bar of the day is fetched too and
 shown after the stored ones, marked in progress, never stored (``market.sessions``).
+A constituent stored with the universe's shorter history (``R2K_UNIVERSE_YEARS``) gets its
+whole history (``R2K_HISTORY_YEARS``) once it is charted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 
 from market.bars import validate_bars
 from market.provider import LocalProvider, SourceUnavailableError
-from market.refresh import refresh
+from market.refresh import BACKFILL_GRACE, refresh
 from market.sessions import last_final_session, now_utc, open_session
 from market.sources import DIRECT, LIVE, ResolvedSource
 from market.tickers import parse_ticker
@@ -77,6 +79,8 @@ class MarketData:
         self._last_live: dict[str, float] = {}
         self._problems: dict[str, str] = {}
         self._provisional: dict[str, pd.DataFrame] = {}
+        self._whole: set[str] = set()
+        """Tickers whose whole history was asked for in this process (some have no more)."""
 
     @property
     def index_ticker(self) -> str:
@@ -176,12 +180,14 @@ class MarketData:
             lock_timeout=FETCH_LOCK_SECONDS,
             update_closes=False,
             now=self._now(),
+            backfill=symbol not in self._whole,
         )
         problem = summary.error or summary.failed.get(symbol)
         if problem:
             self._problems[symbol] = problem
         else:
             self._problems.pop(symbol, None)
+            self._whole.add(symbol)
         if symbol in summary.provisional:
             self._provisional[symbol] = summary.provisional[symbol]
 
@@ -204,7 +210,7 @@ class MarketData:
         last = self._last_fetch.get(symbol)
         if last is not None and self._clock() - last < REFETCH_SECONDS:
             return False
-        return self._is_stale(stored)
+        return self._is_stale(stored) or (symbol not in self._whole and self._shallow(stored))
 
     def _should_fetch_live(self, symbol: str) -> bool:
         last = self._last_live.get(symbol)
@@ -235,6 +241,13 @@ class MarketData:
         if stored is None or stored.empty:
             return True
         return bool(stored.index[-1] < last_final_session(self._now(), self._target_day()))
+
+    def _shallow(self, stored: pd.DataFrame | None) -> bool:
+        """True when ``stored`` starts later than ``history_years`` ago (a universe member)."""
+        if stored is None or stored.empty:
+            return False
+        start = pd.Timestamp(self._target_day()) - pd.DateOffset(years=self._history_years)
+        return bool(stored.index[0] > start + BACKFILL_GRACE)
 
     def _from_provider(self, symbol: str) -> pd.DataFrame:
         result = self.source.provider.bars([symbol])

@@ -39,6 +39,9 @@ about as much as reading 10 to 20 bars files) rather than from each bars file.""
 REVISION_TOLERANCE = 1e-4
 """Relative change of an overlapping close that means the stored history was re-adjusted."""
 
+BACKFILL_GRACE = pd.Timedelta(days=10)
+"""Stored bars starting this soon after the wanted history start count as the whole of it."""
+
 
 @dataclass(frozen=True)
 class RefreshProgress:
@@ -121,6 +124,8 @@ def refresh(
     lock_timeout: float | None = None,
     update_closes: bool = True,
     now: datetime | None = None,
+    universe_years: int | None = None,
+    backfill: bool = False,
 ) -> RefreshSummary:
     """Fetch what ``store`` lacks of ``tickers`` (default: the universe plus the index).
 
@@ -133,7 +138,13 @@ def refresh(
     file alone (a single-ticker fetch for the page does not need it rebuilt). Bars of a
     session not yet closed at ``now`` (default: this moment) are kept in the summary's
     ``provisional``, never stored: the first refresh after the close fetches that day.
+    ``universe_years`` (default ``history_years``) is the history a new universe member gets
+    when ``tickers`` is None (movers need about two years, the index keeps ``history_years``);
+    ``backfill`` fetches whole the tickers whose stored bars start later than that (a member
+    fetched with the shorter history, now charted).
     """
+    if universe_years is not None and universe_years < 1:
+        raise ValueError(f"refresh needs universe_years >= 1 or None, got {universe_years}")
     if chunk_size < 1 or history_years < 1 or overlap_days < 0:
         raise ValueError(
             "refresh needs chunk_size >= 1, history_years >= 1 and overlap_days >= 0, got "
@@ -150,11 +161,16 @@ def refresh(
         warnings: list[str] = []
         symbols = list(tickers) if tickers is not None else _all_tickers(provider, store, warnings)
         final = last_final_session(moment, end)
-        tickers_ = list(dict.fromkeys(symbols))
-        run = _Run(provider, store, store.batch(), end, final, tickers_, progress)
-        run.fetch_all(history_years, overlap_days, chunk_size)
+        run = _Run(
+            provider, store, store.batch(), end, final, list(dict.fromkeys(symbols)), progress
+        )
+        years = dict.fromkeys(run.tickers, history_years)
+        if tickers is None and universe_years is not None:
+            index = {provider.index_ticker, provider.benchmark_ticker}
+            years.update({t: universe_years for t in run.tickers if t not in index})
+        run.fetch_all(years, overlap_days, chunk_size, backfill)
         if tickers is None and isinstance(provider, SymbolResolver):
-            run.resolve_spellings(provider, history_years)
+            run.resolve_spellings(provider, universe_years or history_years)
         run.batch.sync()
         if run.fetched and update_closes:
             run.batch.rebuild_closes()
@@ -170,6 +186,7 @@ def refresh_command(
     *,
     stream: TextIO | None = None,
     history_years: int = 12,
+    universe_years: int | None = None,
 ) -> int:
     """``r2k refresh``: a progress bar, a closing summary line, 0 when the run was complete.
 
@@ -187,7 +204,14 @@ def refresh_command(
             bar.set_postfix(failures=step.failures, refresh=False)
             bar.refresh()
 
-        summary = refresh(provider, store, tickers, history_years=history_years, progress=report)
+        summary = refresh(
+            provider,
+            store,
+            tickers,
+            history_years=history_years,
+            universe_years=universe_years,
+            progress=report,
+        )
     print(f"r2k refresh: {summary.describe()}", file=stream)
     if summary.complete:
         return 0
@@ -259,19 +283,32 @@ class _Run:
     provisional: dict[str, pd.DataFrame] = field(default_factory=dict)
     error: str | None = None
 
-    def fetch_all(self, history_years: int, overlap_days: int, chunk_size: int) -> None:
-        """Fetch every stale ticker; then fetch whole those re-adjusted or found unreadable."""
+    def fetch_all(
+        self, years: dict[str, int], overlap_days: int, chunk_size: int, backfill: bool = False
+    ) -> None:
+        """Fetch every stale ticker; then fetch whole those re-adjusted or found unreadable
+        (and, with ``backfill``, those whose stored history is shorter than ``years``)."""
         last_session = self.final
-        history_start = pd.Timestamp(self.today) - pd.DateOffset(years=history_years)
+        starts_by_years = {
+            count: pd.Timestamp(self.today) - pd.DateOffset(years=count)
+            for count in set(years.values())
+        }
+        history_starts = {ticker: starts_by_years[count] for ticker, count in years.items()}
         stored: dict[str, _Stored] = {}
         starts: dict[str, pd.Timestamp] = {}
+        shallow: list[str] = []
         many = len(self.tickers) >= _MANY_TICKERS
         known = self.store.closes_of(self.tickers) if many else {}
         for ticker in self.tickers:
+            history_start = history_starts[ticker]
             try:
                 span = self._stored_span(ticker, overlap_days, known.get(ticker))
             except ValueError as error:
                 self._finish(ticker, failure=str(error))
+                continue
+            if backfill and span is not None and span.first > history_start + BACKFILL_GRACE:
+                stored[ticker] = span
+                shallow.append(ticker)
                 continue
             if span is not None and span.last >= last_session:
                 self.fresh += 1
@@ -283,12 +320,13 @@ class _Run:
                 history_start if span is None else span.last - pd.Timedelta(days=overlap_days)
             )
         self._report()
-        again = self._fetch(starts, stored, chunk_size)
+        again = self._fetch(starts, stored, chunk_size) + shallow
         if self.error is not None:
             for ticker in again:
                 self._finish(ticker, failure="history to fetch again whole; that did not run")
         elif again:
-            self._fetch({t: min(stored[t].first, history_start) for t in again}, {}, chunk_size)
+            whole = {t: min(stored[t].first, history_starts[t]) for t in again}
+            self._fetch(whole, {}, chunk_size)
 
     def resolve_spellings(self, resolver: SymbolResolver, history_years: int) -> None:
         """Store missing universe tickers found under their other spelling; rename them."""
