@@ -18,10 +18,19 @@ from dash import Dash
 from gunicorn.app.base import BaseApplication
 
 from hosting.security import check_serving
+from hosting.worker import timed_worker
 from settings import Settings
 
 WORKER_TIMEOUT = 120
 """Seconds a worker may be silent (including building its app) before gunicorn restarts it."""
+WORKER_CONNECTIONS = 1000
+"""Connections one worker holds at once (open, slow or idle); each costs a greenlet."""
+LIMIT_REQUEST_LINE = 4094
+"""Longest request line (method, path and query), else 414."""
+LIMIT_REQUEST_FIELDS = 50
+"""Most header fields in a request, else 431."""
+LIMIT_REQUEST_FIELD_SIZE = 8190
+"""Longest header field, else 431."""
 
 
 def production_settings(settings: Settings) -> Settings:
@@ -30,12 +39,22 @@ def production_settings(settings: Settings) -> Settings:
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    """gunicorn's settings for serving: bind address, workers, no control socket."""
+    """gunicorn's settings for serving: bind address, gevent workers, timeouts and limits.
+
+    Headers must arrive within ``header_timeout`` seconds in all (gunicorn's gevent worker
+    bounds them by ``keepalive``), and a body may not stall for ``body_timeout`` seconds.
+    """
     host = settings.host.strip("[]")
     bind = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
     return {
         "bind": [bind],
         "workers": settings.workers,
+        "worker_class": timed_worker(settings.body_timeout),
+        "worker_connections": WORKER_CONNECTIONS,
+        "keepalive": settings.header_timeout,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "timeout": WORKER_TIMEOUT,
         "control_socket_disable": True,
         "preload_app": False,
