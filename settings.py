@@ -114,7 +114,11 @@ class Settings(BaseSettings):
         default=4, ge=1, le=64, description="Background jobs (refreshes) running per worker."
     )
     max_background_jobs_per_user: int = Field(
-        default=1, ge=1, le=64, description="Background jobs one user may have running."
+        default=2,
+        ge=1,
+        le=64,
+        description="Background jobs one user may have running (a finished job's process may"
+        " take a moment to exit).",
     )
     login_free_failures: int = Field(
         default=5,

@@ -2,10 +2,11 @@
 
 gunicorn refuses long request lines (414) and too many or too long headers (431); here the
 body is capped (413, checked from ``Content-Length`` before anything reads it, and while
-reading a body sent without one), a stalled body answers 408, and a component-suite path
-Dash never registered answers 404 instead of Dash's 500. Every such answer is one line of
-plain text. Logged errors are cut short, so a megabyte of crafted input is not copied into
-the log (Python's traceback repeats an exception's message for each chained exception).
+reading a body sent without one), a stalled body answers 408, a refused background job 429,
+and a component-suite path Dash never registered answers 404 instead of Dash's 500. Every
+such answer is one line of plain text. Logged errors are cut short, so a megabyte of
+crafted input is not copied into the log (a traceback repeats an exception's message for
+each chained exception).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import traceback
 import flask
 from dash import Dash
 from dash.exceptions import CallbackException, DependencyException
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 LOG_LINE_LIMIT = 500
 """Characters kept of each line of a logged message or traceback."""
@@ -75,6 +76,10 @@ def limit_requests(app: Dash, max_body_bytes: int) -> None:
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge) -> flask.Response:
         return _plain(too_large, 413)
+
+    @server.errorhandler(TooManyRequests)
+    def _too_many(error: TooManyRequests) -> flask.Response:
+        return _plain(str(error.description), 429)
 
     @server.errorhandler(DependencyException)
     def _unknown_asset(_error: DependencyException) -> flask.Response:
