@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 
 import flask
 from dash import Dash
@@ -120,10 +121,34 @@ def refuse_malformed_callbacks(app: Dash) -> None:
             for part in ("inputs", "state")
         ):
             return _plain("Malformed callback request: expected lists of {id, property}.", 400)
+        if not _counts_match(app.callback_map[output], body):
+            return _plain("Malformed callback request: it does not match the callback.", 400)
         changed = body.get("changedPropIds", [])
         if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
             return _plain("Malformed callback request: changedPropIds must be strings.", 400)
         return None
+
+
+def _counts_match(callback: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether the body has as many inputs, states and outputs as the callback it names.
+
+    A pattern-matched dependency (an id such as ``{"side":["ALL"],...}``) is a list of
+    dependencies in the body, one for each component it matches; any other is one object.
+    """
+    for part in ("inputs", "state"):
+        given, defined = body.get(part, []), callback[part]
+        if len(given) != len(defined):
+            return False
+        if any(
+            isinstance(g, list) != d["id"].startswith("{")
+            for g, d in zip(given, defined, strict=True)
+        ):
+            return False
+    output = body["output"]
+    outputs = body.get("outputs")
+    if outputs is None or not output.startswith(".."):
+        return True
+    return isinstance(outputs, list) and len(outputs) == len(output.strip(".").split("..."))
 
 
 def _dependency(value: object) -> bool:

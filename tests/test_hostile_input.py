@@ -620,3 +620,32 @@ def test_unregistered_component_suite_paths_are_404(client: FlaskClient, path: s
     response = client.get(path)
     assert response.status_code == 404
     assert response.mimetype == "text/plain"
+
+
+crafted_dependency = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"id": st.one_of(hostile_text, table_ids), "property": hostile_text, "value": json_values}
+    ),
+)
+
+
+def test_inputs_of_any_count_and_shape_never_answer_5xx(
+    client: FlaskClient, callbacks: list[dict[str, Any]]
+) -> None:
+    """Too few, too many, lists for objects and objects for lists, for every callback."""
+
+    @_bounded(80)
+    @given(
+        callback=st.sampled_from([cb for cb in callbacks if not cb.get("background")]),
+        inputs=st.lists(st.one_of(crafted_dependency, st.lists(crafted_dependency)), max_size=4),
+        state=st.one_of(st.just([]), st.lists(crafted_dependency, max_size=3)),
+        outputs=st.one_of(st.none(), crafted_outputs),
+    )
+    def post_crafted(callback, inputs, state, outputs) -> None:
+        body = {"output": callback["output"], "inputs": inputs, "state": state}
+        body["outputs"] = body_outputs(callback["output"]) if outputs is None else outputs
+        body["changedPropIds"] = []
+        _post_crafted(client, body)
+
+    post_crafted()
