@@ -10,7 +10,6 @@ Timing is measured in ``make bench`` (``bench/hostile.py``), not asserted here.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from werkzeug.security import generate_password_hash
 
+from bench.hostile import SlowClients
 from tests.dash_payloads import EXPORT_CALLBACK
 from tests.servers import free_port
 from tests.test_serve import _environment, _log, _serving, _wait_for_log
@@ -51,44 +51,6 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
-
-
-class SlowClients:
-    """Connections that each send a request's headers one line every ``interval`` seconds,
-    never finishing them; a connection the server closes is opened again (and counted)."""
-
-    def __init__(self, port: int, count: int, interval: float = 2.0) -> None:
-        self.port = port
-        self.interval = interval
-        self.sockets = [self._open() for _ in range(count)]
-        self.cut = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _open(self) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        return sock
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            for position, sock in enumerate(self.sockets):
-                try:
-                    sock.sendall(b"X-Slow: 1\r\n")
-                except OSError:
-                    sock.close()
-                    self.cut += 1
-                    self.sockets[position] = self._open()
-
-    def __enter__(self) -> SlowClients:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-        for sock in self.sockets:
-            sock.close()
 
 
 def _closed_by_server(sock: socket.socket, within: float) -> bool:
