@@ -12,7 +12,9 @@ within ``refresh_min_interval`` seconds of the last (the modification time of a 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,10 +87,27 @@ class CappedDiskcacheManager(DiskcacheManager):
             raise TooManyRequests(
                 "Too many background jobs are running; try again when one has finished."
             )
-        process = Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
+        process = Process(
+            target=_run_job, args=(job_fn, key, self._make_progress_key(key), args, context)
+        )
         process.start()
         self._running[process.pid] = (process, user)
         return int(process.pid)
+
+
+def _run_job(job_fn: Callable[..., None], *args: Any) -> None:
+    """In the job's process, forked from a worker: stop accepting connections, then the job.
+
+    Forked from a gevent worker, the process inherits the worker's event loop, which still
+    watches the listening socket: whenever the job waited on I/O, the loop would accept a
+    client's connection in the job's process and drop it when the job ended.
+    """
+    baseserver = sys.modules.get("gevent.baseserver")
+    if baseserver is not None:
+        for thing in gc.get_objects():
+            if isinstance(thing, baseserver.BaseServer) and thing.started:
+                thing.stop_accepting()
+    job_fn(*args)
 
 
 def _requester() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -169,3 +170,30 @@ def test_crafted_bodies_get_4xx_and_unknown_assets_404(server):
             assert 200 <= response.status_code < 500, (response.status_code, str(body)[:200])
         for path in ("/_dash-component-suites/nope/x.js", "/_dash-component-suites/dash/x.js"):
             assert http.get(server + path).status_code == 404
+
+
+REFRESH = {
+    "output": "..refresh-status.children...source-badge.children..",
+    "outputs": [
+        {"id": "refresh-status", "property": "children"},
+        {"id": "source-badge", "property": "children"},
+    ],
+    "inputs": [{"id": "refresh-button", "property": "n_clicks", "value": 1}],
+    "changedPropIds": ["refresh-button.n_clicks"],
+    "state": [],
+}
+
+
+def test_a_flood_of_refresh_posts_forks_only_up_to_the_cap_and_drops_no_connection(server):
+    """Job processes forked from a gevent worker must not accept the worker's connections."""
+
+    def post(_: int) -> int:
+        with httpx.Client(timeout=30, auth=("alice", PASSWORD)) as http:
+            return http.post(server + "/_dash-update-component", json=REFRESH).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(post, range(60)))
+
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses.count(429) > 0
+    assert statuses.count(200) < 60
