@@ -110,6 +110,10 @@ def refuse_malformed_callbacks(app: Dash) -> None:
         request = flask.request
         if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
             return None
+        limit = flask.current_app.config.get("MAX_CONTENT_LENGTH")
+        if request.content_length is None and limit and len(request.get_data()) >= limit:
+            # A chunked body is read only up to the limit: one that reaches it was cut.
+            return _plain(f"Request body too large: at most {limit - 1} bytes are accepted.", 413)
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _plain("Malformed callback request: expected a JSON object.", 400)

@@ -136,6 +136,24 @@ def test_a_body_over_the_limit_gets_413_in_plain_text(server, user):
     assert f"at most {MAX_BODY} bytes" in response.text
 
 
+def test_a_chunked_body_over_the_limit_gets_413(server):
+    def chunks() -> Iterator[bytes]:
+        yield b'{"output": "'
+        for _ in range(MAX_BODY // 1000 + 10):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = httpx.post(
+        server + "/_dash-update-component",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        auth=("alice", PASSWORD),
+        timeout=20,
+    )
+    assert response.status_code == 413
+    assert "Request body too large" in response.text
+
+
 def test_password_guessing_meets_429_while_the_user_is_served(server):
     guesser = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=20)
     with guesser, httpx.Client(timeout=20) as user:
