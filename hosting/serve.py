@@ -3,7 +3,9 @@
 Each worker builds its own app before taking requests (``load`` runs in the worker, the app
 is not preloaded in the master), so the data source is resolved and pandas-ta's numba code
 is warmed up at start, never in a user's request, and no worker inherits another's state.
-Debug is off whatever ``R2K_DEBUG`` says: no debugger, no tracebacks in responses.
+Debug is off whatever ``R2K_DEBUG`` says: no debugger, no tracebacks in responses. The
+workers are gevent's (``hosting.worker``), so slow clients cost greenlets, not workers, and
+gunicorn's limits on request lines and headers answer 414 and 431.
 """
 
 from __future__ import annotations
