@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+import psutil
 from werkzeug.security import generate_password_hash
 
 from bench.report import COUNT, Row
@@ -80,8 +81,9 @@ class SlowClients:
 
 
 @contextmanager
-def protected_server(directory: Path) -> Iterator[str]:
-    """``r2k serve`` on the demo market with one basic-auth user (a real scrypt hash)."""
+def protected_server(directory: Path) -> Iterator[tuple[str, int]]:
+    """``r2k serve`` on the demo market with one basic-auth user (a real scrypt hash); yields
+    its URL and its master's process id."""
     directory.mkdir(parents=True, exist_ok=True)
     users = directory / "users"
     users.write_text(f"alice:{generate_password_hash(PASSWORD)}\n")
@@ -108,7 +110,7 @@ def protected_server(directory: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"r2k serve did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -173,20 +175,26 @@ def _attack(
 
 def measure(directory: Path, seconds: float = 30.0) -> list[Row]:
     """The user's latency before and during the attack, on one ``r2k serve``."""
-    with protected_server(directory) as url:
+    with protected_server(directory) as (url, pid):
         _user_latencies(url, 3.0)  # both workers verify the user once and remember it
         quiet, _ = _user_latencies(url, seconds / 3)
+        workers = psutil.Process(pid).children()
+        cpu_before = sum(sum(worker.cpu_times()[:2]) for worker in workers)
+        started = time.monotonic()
         results: multiprocessing.Queue[tuple[int, Counter[int]]] = multiprocessing.Queue()
         attack = multiprocessing.Process(target=_attack, args=(url, seconds + 4, results))
         attack.start()
         time.sleep(2)  # the slow clients are connected and the guessing has begun
         attacked, errors = _user_latencies(url, seconds)
         cut, answers = results.get(timeout=120)
+        cpu = sum(sum(worker.cpu_times()[:2]) for worker in workers) - cpu_before
+        cpu_share = cpu / (time.monotonic() - started) / (os.cpu_count() or 1)
         attack.join(timeout=60)
     note = (
         f"{SLOW_CLIENTS} slow-header clients ({cut} cut and reopened), {GUESSERS} guessers:"
         f" {answers[401]} checked (401), {answers[429]} refused unhashed (429),"
-        f" {sum(answers.values()) - answers[401] - answers[429]} other"
+        f" {sum(answers.values()) - answers[401] - answers[429]} other; the workers used"
+        f" {cpu_share:.0%} of the machine's CPU meanwhile"
     )
     table = [
         Row(
