@@ -20,6 +20,7 @@ from components.view_state import parse_query
 from hosting.background import background_manager
 from hosting.cache import result_cache
 from hosting.first_fill import start_first_fill
+from hosting.limits import limit_requests, refuse_malformed_callbacks
 from hosting.security import ServingRefused, check_serving, protect
 from market.data import MarketData
 from market.sources import resolve_source
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         serve_locally=True,
         background_callback_manager=background_manager(settings),
     )
+    limit_requests(app, settings.max_body_bytes)
     protect(app, settings)
+    refuse_malformed_callbacks(app)
     # Assets are linked with their modification time (?m=...): a return visit need not ask.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     app.layout = lambda: page_layout(services)

@@ -68,6 +68,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings) -> int:
+    # The workers are gevent's (see hosting.worker); patching here, before Dash imports
+    # urllib3 and requests, lets their sockets and TLS cooperate too in the forked workers.
+    from gevent import monkey
+
+    monkey.patch_all()
+
     from app import create_app
     from hosting.security import ServingRefused
     from hosting.serve import serve

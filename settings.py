@@ -110,6 +110,38 @@ class Settings(BaseSettings):
     cache_timeout: int = Field(
         default=3600, ge=0, description="Seconds a computed result stays in the shared cache."
     )
+    header_timeout: int = Field(
+        default=10,
+        ge=1,
+        le=300,
+        description="Seconds a client has to send a request's headers (and an idle kept-alive"
+        " connection stays open).",
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, le=600, description="Seconds a client may stall sending a body."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (else 413)."
+    )
+    max_background_jobs: int = Field(
+        default=4, ge=1, le=64, description="Background jobs (refreshes) running per worker."
+    )
+    max_background_jobs_per_user: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Background jobs one user may have running (a finished job's process may"
+        " take a moment to exit).",
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed logins per client address or user before each try must wait.",
+    )
+    login_max_delay: float = Field(
+        default=300.0, gt=0, description="Longest wait (seconds) imposed after failed logins."
+    )
 
     @field_validator("source")
     @classmethod

@@ -24,6 +24,7 @@ from bench import (
     chart_update,
     control_change,
     first_paint,
+    hostile,
     memory,
     movers_rank,
     read,
@@ -97,6 +98,7 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
         )
     with demo_server(1, directory / "server-1") as server:
         _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000))
+    _run(rows, hostile.FIGURE, lambda: hostile.measure(directory / "hostile", load_seconds / 2))
     return sorted(rows, key=lambda row: int(row.figure.split()[0]))
 
 

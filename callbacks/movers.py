@@ -179,9 +179,16 @@ def export_flags(trigger: str | None, sides: list[str]) -> list[Any]:
     return [True if table == side else no_update for table in sides]
 
 
-def _sides(outputs: list[dict[str, Any]]) -> list[str]:
-    """The sides of the tables a pattern-matched output names, in page order."""
-    return [output["id"]["side"] for output in outputs]
+def _sides(outputs: list[Any]) -> list[str]:
+    """The sides of the tables a pattern-matched output names, in page order.
+
+    A crafted request can name any id; a side that is not a table of the page is ''.
+    """
+    identities = [output.get("id") if isinstance(output, dict) else None for output in outputs]
+    sides = [
+        identity.get("side") if isinstance(identity, dict) else None for identity in identities
+    ]
+    return [side if side in (ids.TOP, ids.BOTTOM) else "" for side in sides]
 
 
 def register(app: Dash, services: Services) -> None:
@@ -230,7 +237,7 @@ def register(app: Dash, services: Services) -> None:
         key = services.result_key("movers", state, bool(dark), fill_state)
         top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
-        tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]
+        tables_rows = [rows.get(side, []) for side in _sides(ctx.outputs_list[0])]
         return tables_rows, note, sectors, create_holdings_table(holdings)
 
     @app.callback(
