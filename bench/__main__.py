@@ -23,6 +23,7 @@ from typing import Any
 from bench import (
     chart_update,
     control_change,
+    csv_files,
     first_paint,
     memory,
     movers_rank,
@@ -75,6 +76,7 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
     _run(rows, movers_rank.FIGURE, movers_rank.measure)
     _run(rows, read.FIGURE, read.measure)
     _run(rows, store.FIGURE, store.measure)
+    _run(rows, csv_files.FIGURE, csv_files.measure)
     workers = Settings(source="demo").workers
     with demo_server(workers, directory / "server") as server:
         services = chart_update.demo_services(directory / "paint")

@@ -18,6 +18,7 @@ from components import ids
 from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
+from market.csv_import import ImportProgress
 
 TOP_N = 15
 HOLDINGS_N = 10
@@ -91,10 +92,28 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
     return "; ".join(parts) + "."
 
 
+def import_note(progress: ImportProgress) -> str:
+    """What the movers area says while the user's CSV files are imported."""
+    if progress.total == 0:
+        return "Importing your CSV files into the store: looking for changed files…"
+    return (
+        f"Importing your CSV files into the store: {progress.done:,} of {progress.total:,} "
+        "read. The tables fill when the import ends; the chart works meanwhile."
+    )
+
+
 def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
-    """Top and bottom constituents, the sector chart and the largest holdings."""
+    """Top and bottom constituents, the sector chart and the largest holdings.
+
+    While the user's CSV files are imported, no rows and a note on the import's progress.
+    """
     market = services.market
     simulated = market.source.simulated
+    progress = market.import_progress()
+    if progress is not None:
+        empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
+        figure = message_figure("Importing your CSV files…")
+        return MoversView([], [], import_note(progress), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
@@ -177,11 +196,15 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
         Output(ids.HOLDINGS_TABLE, "children"),
+        Output(ids.IMPORT_POLL, "disabled"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        Input(ids.IMPORT_POLL, "n_intervals"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
-    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+    def _update_movers(
+        query: str | None, dark: bool, _polls: int | None, tables: list[Any]
+    ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
@@ -191,11 +214,15 @@ def register(app: Dash, services: Services) -> None:
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        key = services.result_key("movers", state, bool(dark))
-        top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
+        importing = services.market.import_progress() is not None
+        if importing:  # the note changes with every poll: nothing to cache
+            top, bottom, note, sectors, holdings = compute()
+        else:
+            key = services.result_key("movers", state, bool(dark))
+            top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         tables_rows = [rows[side] for side in _sides(ctx.outputs_list[0])]
-        return tables_rows, note, sectors, create_holdings_table(holdings)
+        return tables_rows, note, sectors, create_holdings_table(holdings), not importing
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),
