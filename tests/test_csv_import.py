@@ -31,7 +31,7 @@ from settings import Settings
 FIXTURES = Path(__file__).parent / "data" / "csv"
 
 
-def _yahoo_file(path: Path, start: str, count: int, seed: int, adjusted: bool = False) -> None:
+def yahoo_file(path: Path, start: str, count: int, seed: int, adjusted: bool = False) -> None:
     """A Yahoo download of ``count`` sessions with prices of many decimals."""
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, periods=count)
@@ -52,7 +52,7 @@ def prices(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES, directory)
     (directory / "universe.csv").unlink()
     for n in range(30):
-        _yahoo_file(directory / f"T{n:02d}.csv", "2023-01-02", 300, seed=n, adjusted=n == 0)
+        yahoo_file(directory / f"T{n:02d}.csv", "2023-01-02", 300, seed=n, adjusted=n == 0)
     return directory
 
 
