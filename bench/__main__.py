@@ -78,7 +78,9 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
     _run(rows, store.FIGURE, store.measure)
     _run(rows, csv_files.FIGURE, csv_files.measure)
     workers = Settings(source="demo").workers
+    two_workers: dict[str, float] = {}
     with demo_server(workers, directory / "server") as server:
+        two_workers["booted"] = memory.server_pss(server)
         services = chart_update.demo_services(directory / "paint")
         _run(
             rows,
@@ -90,6 +92,8 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
             control_change.FIGURE,
             lambda: control_change.measure(server.url, 4 if quick else 8),
         )
+        memory.load_page(server)
+        two_workers["loaded"] = memory.server_pss(server)
         _run(
             rows,
             throughput.FIGURE,
@@ -97,6 +101,13 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
         )
     with demo_server(1, directory / "server-1") as server:
         _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000))
+    one_worker = [r.value for r in rows if r.metric == memory.ONE_WORKER_LOADED]
+    if workers == 2 and one_worker:
+        rows.extend(
+            memory.two_worker_rows(
+                two_workers["booted"], two_workers["loaded"], one_worker[0] * memory.MB
+            )
+        )
     return sorted(rows, key=lambda row: int(row.figure.split()[0]))
 
 
