@@ -130,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="r2k-bench-") as directory:
         rows = run_all(args.quick, Path(directory))
     meta["seconds"] = round(time.monotonic() - started, 1)
+    meta["load_average_at_end"] = os.getloadavg()[0]
     print(render_table(rows))
     print(
         f"\n{len(rows)} rows in {meta['seconds']:.0f} s on {meta['cpus']} CPUs "
-        f"(load average {meta['load_average_at_start']:.1f} at start); "
+        f"(load average {meta['load_average_at_start']:.1f} at start, "
+        f"{meta['load_average_at_end']:.1f} at the end); "
         "ratio = measured / floor, both measured in this run."
     )
     write_json(rows, args.output, meta)
