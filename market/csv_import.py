@@ -18,6 +18,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,8 @@ READERS = 4
 """Files read at once."""
 CHUNK = 100
 """Files read, then written, per step; progress is reported after each."""
+RESCAN_SECONDS = 60.0
+"""After an import, changed files are looked for again when asked this much later."""
 
 _log = logging.getLogger(__name__)
 
@@ -133,39 +136,63 @@ def read_progress(store: Store) -> ImportProgress | None:
 
 
 class BackgroundImport:
-    """Runs ``import_directory`` in a thread of this process and says how far it is."""
+    """Runs ``import_directory`` in a thread of this process and says how far it is.
 
-    def __init__(self, provider: CsvProvider, store: Store) -> None:
+    Once the first import has finished, the stored closes stand; asked again after
+    ``rescan_seconds``, it looks for changed files (a few milliseconds when there are none)
+    and imports them in the background, so a long-running server sees edited files too.
+    """
+
+    def __init__(
+        self,
+        provider: CsvProvider,
+        store: Store,
+        rescan_seconds: float = RESCAN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.provider = provider
         self.store = store
+        self._rescan_seconds = rescan_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._started_at = 0.0
         self._progress: ImportProgress | None = None
-        self._finished = threading.Event()
+        self._imported = threading.Event()
 
     def start(self) -> None:
-        """Start the import, unless it has started already."""
+        """Start the import, unless one runs or the last one started under a rescan ago."""
         with self._lock:
-            if self._thread is None:
+            thread = self._thread
+            due = self._clock() - self._started_at >= self._rescan_seconds
+            if thread is None or (not thread.is_alive() and due):
+                self._started_at = self._clock()
                 self._thread = threading.Thread(target=self._run, name="csv-import", daemon=True)
                 self._thread.start()
 
     def progress(self) -> ImportProgress | None:
-        """How far the import is; None once it has finished (starting it if need be).
+        """How far the first import is; None once it has finished (starting it if need be).
 
         While another process imports (this one waits for the lock), its progress file.
         """
         self.start()
-        if self._finished.is_set():
+        if self._imported.is_set():
             return None
         with self._lock:
             own = self._progress
         return own or read_progress(self.store) or ImportProgress(0, 0)
 
     def wait(self) -> None:
-        """Start the import if need be and wait until it has finished."""
+        """Start the import if need be and wait until the first one has finished."""
         self.start()
-        self._finished.wait()
+        self._imported.wait()
+
+    def join(self) -> None:
+        """Wait for the import running now, if any (the first or a rescan)."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
     def _report(self, progress: ImportProgress) -> None:
         with self._lock:
@@ -179,7 +206,7 @@ class BackgroundImport:
         except Exception:  # the page must keep working: it reads what was stored
             _log.exception("csv import of %s failed", self.provider.directory)
         finally:
-            self._finished.set()
+            self._imported.set()
 
 
 def _read(ticker: str, path: Path) -> pd.Series | str:

@@ -201,3 +201,28 @@ def test_the_page_says_the_import_is_running_then_ranks_from_the_store(prices, t
     pd.testing.assert_frame_equal(
         services.market.closes(), direct, check_names=False, check_freq=False
     )
+
+
+def test_a_running_server_imports_a_file_changed_after_a_rescan(prices, tmp_path, reads):
+    now = [0.0]
+    store = Store(tmp_path / "store")
+    importer = BackgroundImport(CsvProvider(prices), store, rescan_seconds=60, clock=lambda: now[0])
+    importer.wait()
+    changed = prices / "T03.csv"
+    lines = changed.read_text().splitlines()
+    cells = lines[-1].split(",")
+    cells[4] = "77.5"
+    lines[-1] = ",".join(cells)
+    changed.write_text("\n".join(lines) + "\n")
+    reads.clear()
+
+    now[0] = 30.0
+    assert importer.progress() is None  # too soon: no rescan, the stored closes stand
+    importer.join()
+    assert reads == Counter()
+    now[0] = 61.0
+    assert importer.progress() is None  # rescans in the background; old closes meanwhile
+    importer.join()
+
+    assert reads == Counter({"T03": 1})
+    assert store.read_closes()["T03"].dropna().iloc[-1] == 77.5
