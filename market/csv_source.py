@@ -6,7 +6,9 @@ in either order) and, from pandas' named index, a third ``Date,,,,,`` row. With 
 ``Adj Close`` column, open, high, low and close are scaled by Adj Close / Close, so prices
 are adjusted as everywhere else. ``DIR/universe.csv`` is an iShares holdings file or a plain
 ``Ticker,Name,Sector[,Weight]`` table. Only files listed in DIR whose name is a valid
-ticker are ever opened: a ticker cannot name a path.
+ticker are ever opened: a ticker cannot name a path. Files in Yahoo's plain layout are read
+with pyarrow's CSV reader; the others (and any file it rejects) with a careful parser that
+says what is wrong. ``market.csv_import`` keeps the closes of all files in the store.
 """
 
 from __future__ import annotations
