@@ -35,13 +35,12 @@ def create_services(settings: Settings) -> Services:
 
     The warm-up compiles pandas-ta's numba code (seconds, once per machine) here, at start,
     instead of in the first user's request. Computed results go to the shared result cache.
+    The import of a ``csv:DIR`` into the store starts here too, in the background.
     """
     warm_up()
-    return Services(
-        settings=settings,
-        market=MarketData(resolve_source(settings), history_years=settings.history_years),
-        cache=result_cache(settings),
-    )
+    market = MarketData(resolve_source(settings), history_years=settings.history_years)
+    market.import_progress()
+    return Services(settings=settings, market=market, cache=result_cache(settings))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:

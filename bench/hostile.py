@@ -1,4 +1,4 @@
-"""Figure 9: ``r2k serve`` (basic auth, default workers) under 50 slow-header clients and 20
+"""Figure 10: ``r2k serve`` (basic auth, default workers) under 50 slow-header clients and 20
 password guessers, each guesser from its own loopback address, all guessing the user's name.
 
 Measured: the logged-in user's latency for ``/_dash-dependencies`` (a small request, so that
@@ -30,7 +30,7 @@ from bench.report import COUNT, Row
 from bench.server import BOOT_SECONDS, ROOT, free_port
 from bench.timing import percentile
 
-FIGURE = "9 Hostile clients"
+FIGURE = "10 Hostile clients"
 PASSWORD = "correct horse battery"
 SLOW_CLIENTS = 50
 GUESSERS = 20

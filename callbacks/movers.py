@@ -19,6 +19,7 @@ from components import ids
 from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
+from market.csv_import import ImportProgress
 from market.sources import DIRECT
 
 TOP_N = 15
@@ -113,14 +114,31 @@ def describe_span(
     )
 
 
+def import_note(progress: ImportProgress) -> str:
+    """What the movers area says while the user's CSV files are imported."""
+    if progress.total == 0:
+        return "Importing your CSV files into the store: looking for changed files…"
+    return (
+        f"Importing your CSV files into the store: {progress.done:,} of {progress.total:,} "
+        "read. The tables fill when the import ends; the chart works meanwhile."
+    )
+
+
 def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
-    """Top and bottom constituents, the sector chart and the largest holdings."""
+    """Top and bottom constituents, the sector chart and the largest holdings.
+
+    While the user's CSV files are imported, no rows and a note on the import's progress.
+    """
     market = services.market
     simulated = market.source.simulated
     fill = fill_note(services)
     empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
     if fill is not None and fill.running:  # the store holds part of the universe: wait
         return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
+    progress = market.import_progress()
+    if progress is not None:
+        figure = message_figure("Importing your CSV files…")
+        return MoversView([], [], import_note(progress), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
@@ -217,13 +235,19 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
         Output(ids.HOLDINGS_TABLE, "children"),
+        Output(ids.IMPORT_POLL, "disabled"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         Input(ids.FILL_STATE, "data"),
+        Input(ids.IMPORT_POLL, "n_intervals"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
     def _update_movers(
-        query: str | None, dark: bool, fill_state: str | None, tables: list[Any]
+        query: str | None,
+        dark: bool,
+        fill_state: str | None,
+        _polls: int | None,
+        tables: list[Any],
     ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
@@ -234,11 +258,15 @@ def register(app: Dash, services: Services) -> None:
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings
 
-        key = services.result_key("movers", state, bool(dark), fill_state)
-        top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
+        importing = services.market.import_progress() is not None
+        if importing:  # the note changes with every poll: nothing to cache
+            top, bottom, note, sectors, holdings = compute()
+        else:
+            key = services.result_key("movers", state, bool(dark), fill_state)
+            top, bottom, note, sectors, holdings = services.cache.get_or_compute(key, compute)
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         tables_rows = [rows.get(side, []) for side in _sides(ctx.outputs_list[0])]
-        return tables_rows, note, sectors, create_holdings_table(holdings)
+        return tables_rows, note, sectors, create_holdings_table(holdings), not importing
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),

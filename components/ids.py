@@ -48,6 +48,7 @@ LAGGARDS_SLOT = "laggards-slot"
 MOVERS_EXPORT = "movers-export"
 LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
+IMPORT_POLL = "import-poll"
 SECTOR_CHART = "sector-chart"
 
 # The first fill of an empty store (progress shown in the movers area)

@@ -16,6 +16,9 @@ from components.controls import create_date_picker
 from components.refresh import HIDDEN
 from market.universe import GICS_SECTORS
 
+IMPORT_POLL_MS = 1000
+"""How often the page asks how far the import of the user's CSV files is."""
+
 PERIOD_OPTIONS = [
     {"label": "1W", "value": "1w"},
     {"label": "1M", "value": "1m"},
@@ -248,6 +251,8 @@ def create_movers_section(
             create_movers_filters(today, shown),
             create_fill_progress(fill),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
+            # Enabled while the user's CSV files are imported: the note shows the progress.
+            dcc.Interval(id=ids.IMPORT_POLL, interval=IMPORT_POLL_MS, disabled=True),
             dbc.Row(
                 [
                     dbc.Col(

@@ -19,6 +19,7 @@ from typing import Any
 from dash import Dash
 from gunicorn.app.base import BaseApplication
 
+from hosting.preload import on_starting
 from hosting.security import check_serving
 from hosting.worker import timed_worker
 from settings import Settings
@@ -62,6 +63,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "preload_app": False,
         "proc_name": "r2k-dash",
         "accesslog": "-",
+        "on_starting": on_starting,  # libraries imported once, shared by the workers
     }
 
 

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from market.bars import validate_bars
+from market.csv_import import BackgroundImport, ImportProgress
+from market.csv_source import CsvProvider
 from market.provider import LocalProvider, SourceUnavailableError
 from market.refresh import BACKFILL_GRACE, refresh
 from market.sessions import last_final_session, now_utc, open_session
@@ -81,6 +83,10 @@ class MarketData:
         self._provisional: dict[str, pd.DataFrame] = {}
         self._whole: set[str] = set()
         """Tickers whose whole history was asked for in this process (some have no more)."""
+        provider = source.provider
+        self._import = (
+            BackgroundImport(provider, source.store) if isinstance(provider, CsvProvider) else None
+        )
 
     @property
     def index_ticker(self) -> str:
@@ -155,15 +161,36 @@ class MarketData:
             return self.source.provider.universe()
         return self.source.store.read_universe()
 
+    def import_progress(self) -> ImportProgress | None:
+        """How far the import of the user's CSV files into the store is (starting it).
+
+        None when there is nothing to wait for: the import finished, or the source has no
+        files to import. ``closes`` waits for the import; the page shows this instead.
+        """
+        return None if self._import is None else self._import.progress()
+
     def closes(self) -> pd.DataFrame:
-        """Daily closes of the whole universe, wide: date index by ticker columns."""
+        """Daily closes of the whole universe, wide: date index by ticker columns.
+
+        For CSV files, from the store once they are imported (waiting for the import).
+        """
         provider = self.source.provider
+        if self._import is not None:
+            self._import.wait()
+            universe = self.universe()
+            wanted = None if universe is None else list(universe["ticker"])
+            return self.source.store.read_closes(wanted)
         if self.source.mode == DIRECT and isinstance(provider, LocalProvider):
             return provider.closes()
         return self.source.store.read_closes()
 
     def updated_at(self) -> datetime | None:
-        """When the data last changed (None for the demo market, which never does)."""
+        """When the data last changed (None for the demo market, which never does).
+
+        For CSV files, when their last import changed the store.
+        """
+        if self._import is not None:
+            return self.source.store.updated_at()
         if self.source.mode == DIRECT:
             return None
         return self.source.store.updated_at()
