@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 from market.provider import SourceUnavailableError
 
-YAHOO_HOST = "query1.finance.yahoo.com"
+YAHOO_HOST = "query2.finance.yahoo.com"
+"""The host yfinance asks for bars (its chart API); the crumb comes from query1."""
 YAHOO_PORT = 443
 
 

@@ -6,6 +6,7 @@ otherwise the simulated demo market. The resolved source says which, and why.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,12 @@ def store_for(settings: Settings, namespace: str) -> Store:
     return Store(Path(settings.cache_dir) / namespace)
 
 
+def csv_namespace(directory: Path) -> str:
+    """The store namespace of one CSV directory: two directories never share a store."""
+    path = str(directory.expanduser().resolve())
+    return "csv-" + hashlib.blake2b(path.encode(), digest_size=6).hexdigest()
+
+
 def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) -> ResolvedSource:
     """Build the provider named by ``settings.source``; for ``auto``, pick what works now.
 
@@ -62,9 +69,8 @@ def resolve_source(settings: Settings, probe: Callable[[], bool] | None = None) 
     if source.startswith("csv:"):
         directory = Path(source.removeprefix("csv:")).expanduser()
         provider = CsvProvider(directory)
-        return ResolvedSource(
-            provider, store_for(settings, "csv"), DIRECT, f"CSV files in {directory}"
-        )
+        store = store_for(settings, csv_namespace(provider.directory))
+        return ResolvedSource(provider, store, DIRECT, f"CSV files in {directory}")
     yahoo = YahooProvider(settings)
     yahoo_store = store_for(settings, "yahoo")
     yahoo_store.recover()

@@ -25,7 +25,7 @@ import os
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -188,6 +188,19 @@ class Store:
     def rebuild_closes(self) -> None:
         """Bring closes.parquet up to date with the bars files, re-reading only changed ones."""
         self._rebuild_closes({})
+
+    def write_closes(self, closes: Mapping[str, pd.Series]) -> None:
+        """Save closes.parquet from each ticker's daily closes, for a store without bars files.
+
+        For sources whose own files hold the bars (``csv:DIR``): only the wide closes are
+        kept here. Nothing is written when ``closes`` is empty.
+        """
+        columns = {t: (s.index.to_numpy(), s.to_numpy(dtype="float64")) for t, s in closes.items()}
+        wide = _wide({check_ticker(t): column for t, column in columns.items()})
+        if wide.columns.empty:
+            return
+        _write_table(pa.Table.from_pandas(wide, preserve_index=True), self.closes_path)
+        self._touch()
 
     def closes_of(self, tickers: Sequence[str]) -> dict[str, pd.Series]:
         """The stored closes of those ``tickers`` whose column in closes.parquet is current.

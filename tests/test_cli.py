@@ -171,6 +171,8 @@ def test_read_json_has_the_whole_contract_and_tells_the_demo_story(latest_read):
     assert read["ticker"] == DEMO_INDEX
     assert read["source"] == "demo"
     assert read["simulated"] is True
+    assert read["stale"] is False and read["in_progress"] is False
+    assert read["last_bar"] == read["as_of"][:10]
     channel = read["channel"]
     assert channel["ascending"] is True
     assert channel["lookback_weeks"] == 104

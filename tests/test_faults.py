@@ -25,6 +25,7 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from app import page_layout
+from bench.fake_yahoo import MISSING, FakeYahoo, serving
 from callbacks.chart import ChartView, chart_view
 from callbacks.movers import movers_view
 from callbacks.services import Services
@@ -58,7 +59,8 @@ WAIT = 60.0
 """Seconds after which a test gives up on something that should have happened: a hang."""
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:The inplace keyword:DeprecationWarning:yfinance"  # yfinance 1.7 under pandas 3
+    "ignore:The inplace keyword:DeprecationWarning:yfinance",  # yfinance 1.7 under pandas 3
+    "ignore::pandas.errors.Pandas4Warning",
 )
 
 
@@ -250,18 +252,26 @@ def test_a_partial_batch_stores_the_good_tickers_and_reports_the_missing(tmp_pat
     members = ["AAA", "BBB", "CCC", "DDD", "EEE"]
     store = _store(settings)
     store.write_universe(universe_of(members))
-    download = FakeDownload([answering(missing=["BBB", "EEE"])])
-    services = _services(settings, download, probe=lambda: True, sleep=lambda _s: None)
-
-    summary = refresh(services.market.source.provider, store, members, today=TODAY)
+    fake = FakeYahoo()
+    for ticker in ("AAA", "CCC", "DDD"):
+        fake.add(ticker, to_bars(history(ticker)))
+    fake.faults.update({"BBB": MISSING, "EEE": MISSING})  # Yahoo's 404 "No data found"
+    with serving(fake):
+        provider = YahooProvider(settings, probe=lambda: True, sleep=lambda _s: None)
+        services = Services(settings=settings, market=live_market(settings, provider))
+        summary = refresh(provider, store, members, today=TODAY)
+        _the_page_shows_what_was_stored(services, store)
 
     assert summary.fetched == 3 and set(summary.missing) == {"BBB", "EEE"}
+    assert summary.failed == {} and summary.complete
     assert "missing 2" in summary.describe()
     assert store.tickers() == ["AAA", "CCC", "DDD"]
     for ticker in ("AAA", "CCC", "DDD"):
         _assert_stored_correctly(store, ticker)
     assert list(store.read_closes().columns) == ["AAA", "CCC", "DDD"]
 
+
+def _the_page_shows_what_was_stored(services: Services, store: Store) -> None:
     movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
     assert {row["ticker"] for row in movers.top} == {"AAA", "CCC", "DDD"}
     assert "3 constituents ranked" in movers.note and "2 left out" in movers.note

@@ -9,6 +9,7 @@ from analysis.movers import (
     MOVER_COLUMNS,
     movers,
     period_start,
+    prices_start,
     sector_summary,
 )
 
@@ -212,3 +213,21 @@ def test_the_sector_summary_takes_the_median_not_the_mean():
     summary = sector_summary(closes, universe, "YTD", "2025-01-10")
     assert summary["median_return_pct"].tolist() == [pytest.approx(10.0)]
     assert summary["count"].tolist() == [3]
+
+
+def test_prices_start_is_when_most_of_the_tickers_have_closes():
+    dates = pd.bdate_range("2024-01-01", periods=10, name="date")
+    closes = pd.DataFrame(
+        {
+            "OLD": np.arange(10.0) + 1,
+            "A": [np.nan] * 4 + list(np.arange(6.0) + 1),
+            "B": [np.nan] * 5 + list(np.arange(5.0) + 1),
+            "EMPTY": np.nan,
+        },
+        index=dates,
+    )
+    assert prices_start(closes, ["OLD", "A", "B", "EMPTY", "ABSENT"]) == dates[4]
+    assert prices_start(closes, ["OLD"]) == dates[0]
+    assert prices_start(closes, ["EMPTY", "ABSENT"]) is None
+    with pytest.raises(ValueError, match="DatetimeIndex"):
+        prices_start(closes.reset_index(drop=True), ["OLD"])

@@ -13,7 +13,7 @@ import pytest
 
 from market.csv_source import CsvProvider
 from market.demo import DEMO_INDEX, DemoProvider
-from market.sources import CACHED, DIRECT, LIVE, resolve_source
+from market.sources import CACHED, DIRECT, LIVE, csv_namespace, resolve_source
 from market.store import Store
 from market.universe import make_universe
 from market.yahoo import YahooProvider
@@ -80,8 +80,17 @@ def test_csv_dir_reads_the_users_files_directly(tmp_path):
     assert source.mode == DIRECT
     assert source.simulated is False
     assert str(CSV_FIXTURES) in source.label
-    assert source.store.root == tmp_path / "csv"
+    assert source.store.root == tmp_path / csv_namespace(CSV_FIXTURES)
     assert source.provider.index_ticker == "IWM"
+
+
+def test_each_csv_directory_has_a_store_of_its_own(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    first = resolve_source(_settings(f"csv:{CSV_FIXTURES}", tmp_path))
+    second = resolve_source(_settings(f"csv:{other}", tmp_path))
+    assert first.store.root != second.store.root
+    assert first.store.root.name.startswith("csv-")
 
 
 def test_yahoo_is_live_without_asking_the_probe(tmp_path):
