@@ -533,11 +533,12 @@ def test_tables_of_an_unknown_side_get_no_rows_and_no_server_error(
     client: FlaskClient, callbacks: list[dict[str, Any]]
 ) -> None:
     callback = _callback(callbacks, f"{TABLES_PATTERN}.rowData")
-    body = _body(callback, ["?ticker=IWM", False, None], 0)
+    values = ["?ticker=IWM", False] + [None] * (len(callback["inputs"]) - 2)
+    body = _body(callback, values, 0)
     body["outputs"][0] = [
         {"id": {"type": ids.MOVERS_TABLE, "side": "sideways"}, "property": "rowData"}
     ]
-    body["inputs"][2] = [
+    body["inputs"][-1] = [
         {"id": {"type": ids.MOVERS_TABLE, "side": "sideways"}, "property": "id", "value": {}}
     ]
 
