@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -322,3 +324,41 @@ def test_run_with_deadline_gives_up_on_a_call_that_never_returns():
             run_with_deadline(release.wait, 0.1, "the test call")
     finally:
         release.set()
+
+
+GEVENT_WORKER = """
+from gevent import monkey
+
+monkey.patch_all()
+import gevent
+from gevent.monkey import get_original
+
+from market.network import run_with_deadline
+from market.provider import SourceUnavailableError
+
+blocking_sleep = get_original("time", "sleep")  # a C call that never yields, as curl's
+ticks = []
+ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.05)) for _ in range(4)])
+try:
+    run_with_deadline(lambda: blocking_sleep(3), 0.5, "the blocked call")
+except SourceUnavailableError as error:
+    ticker.join()
+    print("gave up:", error, "ticks:", len(ticks))
+else:
+    print("waited for the call")
+"""
+
+
+def test_run_with_deadline_in_a_gevent_worker_gives_up_and_keeps_the_worker_answering():
+    """Under ``r2k serve``'s gevent workers a thread is a greenlet: a call blocked in C (curl)
+    must run in a real thread, or the deadline never fires and the worker stops answering."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_WORKER],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "gave up: the blocked call did not finish within 0.5 s ticks: 4" in done.stdout
