@@ -1,4 +1,4 @@
-"""Figure 9: market internals on the demo market's 2,000 constituents.
+"""Figure 12: market internals on the demo market's 2,000 constituents.
 
 Measured, in CPU time: ``analysis.breadth.breadth_series`` over the last ten years of daily
 closes (about 2,520 sessions), ``analysis.screen.screen`` over the whole history, and
@@ -21,7 +21,7 @@ from bench.report import Row
 from bench.timing import CPU, paired
 from market.demo import DemoProvider
 
-FIGURE = "9 Internals"
+FIGURE = "12 Internals"
 SESSIONS = 2520
 
 

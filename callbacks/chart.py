@@ -12,9 +12,8 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.channel import regression_channel
-from analysis.indicators import bbands, ema, macd, rsi, sma
 from analysis.read import TechnicalRead, technical_read
+from analysis.study import Study
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
 from charts.compare import compare_figure
@@ -28,10 +27,10 @@ from market.tickers import RATE_TICKERS
 
 RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
 AVERAGES = {
-    "sma50": ("SMA 50", 50, sma),
-    "sma20": ("SMA 20", 20, sma),
-    "sma200": ("SMA 200", 200, sma),
-    "ema20": ("EMA 20", 20, ema),
+    "sma50": ("SMA 50", 50, Study.sma),
+    "sma20": ("SMA 20", 20, Study.sma),
+    "sma200": ("SMA 200", 200, Study.sma),
+    "ema20": ("EMA 20", 20, Study.ema),
 }
 """Moving averages by overlay key; the order fixes each one's colour (SMA 50 first)."""
 BARS_PER_WEEK = {"1wk": 1, "1d": 5}
@@ -61,13 +60,18 @@ def chart_input(
     state: ViewState,
     title: str,
     also_drawn: Iterable[str] = (),
+    study: Study | None = None,
 ) -> ChartInput:
     """Indicators on all bars (so warm-up is right), then cut to the range shown.
 
     The overlays shown are drawn, and so are ``also_drawn`` ones, hidden: the browser
-    toggles overlays the figure holds without asking for a new one.
+    toggles overlays the figure holds without asking for a new one. ``study`` is a Study
+    of ``bars`` that already holds some of the indicators (the read's).
     """
-    close = bars["close"]
+    study = study or Study(bars)
+    if study.bars is not bars:
+        raise ValueError("study must be a Study of the bars drawn")
+    close = study.close
     shown = set(state.indicators)
     drawn = set(state.overlays) | set(also_drawn)
     start = display_start(pd.DatetimeIndex(bars.index), state.range)
@@ -76,14 +80,14 @@ def chart_input(
         return frame if start is None else frame.loc[frame.index >= start]
 
     averages = {
-        label: cut(function(close, length))
+        label: cut(function(study, length))
         for key, (label, length, function) in AVERAGES.items()
         if key in drawn and len(close) >= length
     }
     channel = None
     lookback = state.channel * BARS_PER_WEEK[state.interval]
     if "channel" in drawn and len(close) >= MIN_CHANNEL_BARS:
-        fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
+        fitted = study.channel(lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
             fit_start=fitted.fit_start if start is None else max(fitted.fit_start, start),
@@ -94,10 +98,10 @@ def chart_input(
         bars=cut(bars),
         title=title,
         averages=averages,
-        bollinger=cut(bbands(close)) if "bb" in drawn else None,
+        bollinger=cut(study.bbands()) if "bb" in drawn else None,
         channel=channel,
-        macd=cut(macd(close)) if "macd" in shown else None,
-        rsi=cut(rsi(close)) if "rsi" in shown else None,
+        macd=cut(study.macd()) if "macd" in shown else None,
+        rsi=cut(study.rsi()) if "rsi" in shown else None,
         volume="volume" in shown,
         overlay_keys={label: key for key, (label, _, _) in AVERAGES.items()},
         hidden=frozenset(drawn - shown),
@@ -126,28 +130,44 @@ def chart_view(
         message = f"{state.ticker} has no data on or before {state.as_of}."
         return ChartView(message_figure(message, style), message, None)
     message = stale_message(services, state, daily.index[-1])
+    in_progress = (
+        state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
+    )
+    # One weekly Study for the read and (on weekly charts) the figure: computed once.
+    weekly = Study(weekly_bars(daily, as_of=state.as_of, in_progress=in_progress))
     try:
-        read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
+        read = technical_read(
+            state.ticker, daily, lookback=state.channel, anchor=state.channel_end, weekly=weekly
+        )
     except ValueError as error:
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
-        read = technical_read(state.ticker, daily, lookback=state.channel)
-    bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
+        read = technical_read(state.ticker, daily, lookback=state.channel, weekly=weekly)
+    drawn = weekly if state.interval == "1wk" else Study(daily)
     title = state.ticker + (" · simulated" if style.simulated else "")
-    figure = price_figure(chart_input(state.ticker, bars, state, title, also_drawn), style)
-    return ChartView(figure, message, read)
+    chart = chart_input(state.ticker, drawn.bars, state, title, also_drawn, drawn)
+    return ChartView(price_figure(chart, style), message, read)
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
-    """What to say when the chart shows a stored copy that could not be brought up to date.
+    """What to say when the chart shows a stored copy that could not be brought up to date,
+    or ends with a bar of a session still open.
 
     Only for the current view: a replay (``as_of``) needs no newer data.
     """
+    if state.as_of is not None:
+        return ""
+    freshness = services.market.freshness(state.ticker)
+    if freshness.in_progress is not None:
+        return (
+            f"The last bar ({freshness.in_progress:%Y-%m-%d}) is in progress: "
+            "the session is open, so its close is not final."
+        )
     problem = services.market.fetch_problem(state.ticker)
-    if problem is None or state.as_of is not None:
+    if problem is None:
         return ""
     return (
-        f"Showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"Stale data: {state.ticker} is shown as stored, up to {last:%Y-%m-%d}; "
         f"it could not be updated ({problem})."
     )
 

@@ -108,8 +108,8 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
     compare_symbol = parse_ticker(_text(compare)) if compare else None
     if compare and compare_symbol is None:
         problems.append(f"“{str(compare)[:30]}” is not a ticker to compare with.")
-    is_whole = isinstance(channel, int | float) and float(channel).is_integer()
-    channel_weeks = int(channel) if is_whole else previous.channel
+    whole = _whole_number(channel)
+    channel_weeks = previous.channel if whole is None else whole
     if not CHANNEL_MIN <= channel_weeks <= CHANNEL_MAX:
         problems.append(f"Channel window must be {CHANNEL_MIN}-{CHANNEL_MAX} weeks.")
         channel_weeks = previous.channel
@@ -135,6 +135,20 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         within=previous.within,
     )
     return ViewUpdate(state, tuple(problems))
+
+
+def _whole_number(value: object) -> int | None:
+    """``value`` as an int if the browser sent a whole number (of any size), else None.
+
+    ``float()`` of a 400-digit integer overflows, so integers are taken as they are.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _text(value: object) -> str:

@@ -48,7 +48,15 @@ LAGGARDS_SLOT = "laggards-slot"
 MOVERS_EXPORT = "movers-export"
 LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
+IMPORT_POLL = "import-poll"
 SECTOR_CHART = "sector-chart"
+
+# The first fill of an empty store (progress shown in the movers area)
+FILL_POLL = "fill-poll"
+FILL_STATE = "fill-state"
+FILL_PROGRESS_ROW = "fill-progress-row"
+FILL_PROGRESS = "fill-progress"
+FILL_PROGRESS_TEXT = "fill-progress-text"
 HOLDINGS_TABLE = "holdings-table"
 
 # Market internals: breadth under the index chart, the technical screen

@@ -34,7 +34,11 @@ SCREEN_ALL = "all"
 WITHIN_MAX = 520
 EARLIEST_DATE = date(1990, 1, 1)
 MAX_PARAM_LENGTH = 200
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_QUERY_LENGTH = 4000
+"""Longest query read; a longer one (which no page of ours writes) is ignored whole."""
+MAX_PARAMS = 40
+"""Most parameters read from a query; the rest are ignored, and named as one."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,10 @@ def parse_query(query: object, default_ticker: str, today: date) -> ViewState:
     state = ViewState(ticker=default_ticker)
     ignored: list[str] = []
     text = query if isinstance(query, str) else ""
-    pairs = parse_qsl(text.lstrip("?"), keep_blank_values=True)
+    if len(text) > MAX_QUERY_LENGTH:
+        return replace(state, ignored=(f"(query over {MAX_QUERY_LENGTH} characters)",))
+    parts = text.lstrip("?").split("&", MAX_PARAMS)
+    pairs = parse_qsl("&".join(parts[:MAX_PARAMS]), keep_blank_values=True)
     for name, raw in pairs:
         value = raw.strip()
         parsed = _parse_param(state, name, value, today) if len(value) <= MAX_PARAM_LENGTH else None
@@ -93,6 +100,8 @@ def parse_query(query: object, default_ticker: str, today: date) -> ViewState:
             ignored.append(_describe(name))
         else:
             state = parsed
+    if len(parts) > MAX_PARAMS:
+        ignored.append(f"(parameters after the {MAX_PARAMS}th)")
     return replace(state, ignored=tuple(ignored))
 
 
@@ -126,11 +135,15 @@ def to_query(state: ViewState) -> str:
 
 
 def parse_date(raw: object, today: date) -> date | None:
-    """A date between 1990 and today from ``YYYY-MM-DD``, else None (also for a non-string)."""
-    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()[:10]):
+    """A date between 1990 and today from ``YYYY-MM-DD`` and nothing more, else None.
+
+    Anything after the date (``2024-01-01<script>``, a time) makes it not a date: a value
+    that is only partly used would be silently changed, not named as ignored.
+    """
+    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()):
         return None
     try:
-        value = date.fromisoformat(raw.strip()[:10])
+        value = date.fromisoformat(raw.strip())
     except ValueError:
         return None
     return value if EARLIEST_DATE <= value <= today else None
