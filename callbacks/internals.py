@@ -154,8 +154,8 @@ def screen_query(
         return to_query(replace(state, ticker=ticker)) if ticker else to_query(state)
     screen_state = state_value if state_value in SCREEN_STATES else None
     within = None
-    if isinstance(within_value, int | float) and float(within_value).is_integer():
-        within = int(within_value) if 1 <= within_value <= WITHIN_MAX else None
+    if isinstance(within_value, int | float) and 1 <= within_value <= WITHIN_MAX:
+        within = int(within_value) if float(within_value).is_integer() else None
     return to_query(replace(state, screen=screen_state, within=within))
 
 

@@ -150,9 +150,23 @@ def _counts_match(callback: dict[str, Any], body: dict[str, Any]) -> bool:
             return False
     output = body["output"]
     outputs = body.get("outputs")
-    if outputs is None or not output.startswith(".."):
+    if outputs is None:
         return True
-    return isinstance(outputs, list) and len(outputs) == len(output.strip(".").split("..."))
+    if not output.startswith(".."):
+        return _output_matches(output, outputs)
+    names = output.strip(".").split("...")
+    return (
+        isinstance(outputs, list)
+        and len(outputs) == len(names)
+        and all(_output_matches(n, o) for n, o in zip(names, outputs, strict=True))
+    )
+
+
+def _output_matches(name: str, given: object) -> bool:
+    """A pattern-matched output is a list of dependencies; any other is one dependency."""
+    if name.startswith("{"):
+        return isinstance(given, list) and all(map(_dependency, given))
+    return _dependency(given)
 
 
 def _dependency(value: object) -> bool:
