@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,15 @@ import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, refresh, theme, tickers, view
+from callbacks import chart, first_fill, internals, movers, refresh, theme, tickers, view
 from callbacks.services import Services
 from components import early_theme
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
 from hosting.cache import result_cache
+from hosting.first_fill import start_first_fill
+from hosting.limits import limit_requests, refuse_malformed_callbacks
 from hosting.security import ServingRefused, check_serving, protect
 from market.data import MarketData
 from market.sources import resolve_source
@@ -36,13 +39,12 @@ def create_services(settings: Settings) -> Services:
 
     The warm-up compiles pandas-ta's numba code (seconds, once per machine) here, at start,
     instead of in the first user's request. Computed results go to the shared result cache.
+    The import of a ``csv:DIR`` into the store starts here too, in the background.
     """
     warm_up()
-    return Services(
-        settings=settings,
-        market=MarketData(resolve_source(settings), history_years=settings.history_years),
-        cache=result_cache(settings),
-    )
+    market = MarketData(resolve_source(settings), history_years=settings.history_years)
+    market.import_progress()
+    return Services(settings=settings, market=market, cache=result_cache(settings))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
@@ -50,9 +52,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     Bootstrap's CSS is served from ``assets/vendor`` (no CDN: the page must work offline).
     The layout is a function so that every page load shows the data's current freshness.
+    Services built here (a server's, not a test's) start the first fill of an empty store.
     """
     settings = settings or Settings()
-    services = services or create_services(settings)
+    if services is None:
+        services = create_services(settings)
+        start_fill(services)
     app = Dash(
         __name__,
         title="r2k-dash",
@@ -63,17 +68,29 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.index_string = early_theme.with_early_theme(
         app.index_string, app.get_asset_url(early_theme.SCRIPT), ASSETS
     )
+    limit_requests(app, settings.max_body_bytes)
     protect(app, settings)
+    refuse_malformed_callbacks(app)
     # Assets are linked with their modification time (?m=...): a return visit need not ask.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     app.layout = lambda: page_layout(services)
     view.register(app, services)
     chart.register(app, services)
     movers.register(app, services)
+    internals.register(app, services)
     refresh.register(app, services)
+    first_fill.register(app, services)
     theme.register(app)
     tickers.register(app, services)
     return app
+
+
+def start_fill(services: Services) -> threading.Thread | None:
+    """Start fetching the universe in the background when the store has none (and the
+    settings allow it), so a new server's movers fill without a manual refresh."""
+    if not services.settings.fill_on_start:
+        return None
+    return start_first_fill(services.market.source, services.settings)
 
 
 def page_query() -> str:
@@ -92,7 +109,8 @@ def page_query() -> str:
 def page_layout(services: Services) -> dbc.Container:
     """The page for the URL it was opened at, its chart drawn, so it paints without a callback."""
     state = parse_query(page_query(), services.default_ticker, date.today())
-    return create_layout(services, state, chart.first_chart(services, state))
+    chart_content = chart.first_chart(services, state)
+    return create_layout(services, state, chart_content, fill=first_fill.fill_note(services))
 
 
 def __getattr__(name: str) -> Any:
@@ -116,6 +134,7 @@ def serve(settings: Settings) -> None:
     print(f"r2k-dash: data from {source.label}" + (f" ({source.note})" if source.note else ""))
     print(f"r2k-dash: open http://{settings.host}:{settings.port}/")
     app = create_app(settings, services)
+    start_fill(services)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
 
 

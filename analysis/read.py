@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.channel import Channel, regression_channel
-from analysis.indicators import macd, rsi, sma
+from analysis.channel import Channel
 from analysis.numbers import price, price_decimals
-from analysis.weekly import weekly_bars
+from analysis.study import Study
+from analysis.weekly import week_monday, weekly_bars
 from market.bars import validate_bars
 
 SMA_WEEKS = 50
@@ -224,12 +224,16 @@ def technical_read(
     lookback: int = 104,
     k: float = 2.0,
     anchor: date | str | pd.Timestamp | None = None,
+    weekly: Study | None = None,
 ) -> TechnicalRead:
     """Read ``ticker``'s daily Bars as of ``as_of`` (default: the last bar).
 
     ``lookback`` weeks and ``k`` standard deviations shape the channel, fitted up to
-    ``anchor`` when given. Raises ValueError when there is no bar on or before ``as_of``, and
-    (from the channel) for an anchor before the first bar or with fewer than 3 weeks.
+    ``anchor`` when given. ``weekly`` is a Study of the weekly bars of these daily bars,
+    when the caller has one to share (the chart draws from it too). Raises ValueError when
+    there is no bar on or before ``as_of``, when ``weekly`` ends in another week than the
+    daily bars, and (from the channel) for an anchor before the first bar or with fewer
+    than 3 weeks.
     """
     if not isinstance(ticker, str) or not ticker.strip():
         raise ValueError(f"ticker must be a non-empty string, got {ticker!r}")
@@ -241,21 +245,27 @@ def technical_read(
     if daily.empty:
         when = "" if as_of is None else f" on or before {pd.Timestamp(as_of).date()}"
         raise ValueError(f"no daily bars for {ticker}{when}")
-    weekly = weekly_bars(daily, as_of)
-    closes = weekly["close"]
+    study = weekly or Study(weekly_bars(daily, as_of))
+    weeks = study.bars
+    last_week = week_monday(pd.DatetimeIndex(daily.index[-1:]))[0]
+    if weeks.empty or weeks.index[-1] != last_week or "partial" not in weeks.columns:
+        raise ValueError(
+            f"weekly must be the weekly bars (with 'partial') of the daily bars, ending in the "
+            f"week of {last_week.date()}"
+        )
     daily_closes = daily["close"]
     close = float(daily_closes.iloc[-1])
     high_row = int(daily_closes.to_numpy().argmax())
     high_date = pd.Timestamp(daily.index[high_row])
     high = float(daily_closes.iloc[high_row])
-    lines = macd(closes)
-    sma50w = _last(sma(closes, SMA_WEEKS))
+    lines = study.macd()
+    sma50w = _last(study.sma(SMA_WEEKS))
     read = TechnicalRead(
         ticker=ticker,
         as_of=pd.Timestamp(daily.index[-1]),
-        week=pd.Timestamp(weekly.index[-1]),
-        week_partial=bool(weekly["partial"].iloc[-1]),
-        weeks=len(weekly),
+        week=pd.Timestamp(weeks.index[-1]),
+        week_partial=bool(weeks["partial"].iloc[-1]),
+        weeks=len(weeks),
         lookback=lookback,
         close=close,
         all_time_high=high,
@@ -266,8 +276,8 @@ def technical_read(
         macd=_last(lines["macd"]),
         macd_signal=_last(lines["signal"]),
         macd_hist=_last(lines["hist"]),
-        rsi14=_last(rsi(closes, RSI_WEEKS)),
-        channel=regression_channel(closes, lookback, k, anchor) if len(closes) >= 3 else None,
+        rsi14=_last(study.rsi(RSI_WEEKS)),
+        channel=study.channel(lookback, k, anchor) if len(weeks) >= 3 else None,
         sentences=(),
     )
     sentences = (_high_sentence(read), _trend_sentence(read), _momentum_sentence(read))

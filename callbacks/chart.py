@@ -13,11 +13,10 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.channel import regression_channel
-from analysis.indicators import bbands, ema, macd, rsi, sma
 from analysis.monthly import monthly_bars
 from analysis.numbers import price, price_decimals, signed
 from analysis.read import TechnicalRead, technical_read
+from analysis.study import Study
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
 from charts.compare import compare_figure
@@ -27,6 +26,7 @@ from components.chart_panel import HIDDEN_CHART, SHOWN_CHART, ChartContent, crea
 from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
+from market.tickers import RATE_TICKERS
 
 RANGE_OFFSETS: dict[str, pd.DateOffset | pd.Timedelta] = {
     "1m": pd.DateOffset(months=1),
@@ -40,10 +40,10 @@ RANGE_OFFSETS: dict[str, pd.DateOffset | pd.Timedelta] = {
 """How far back each range reaches from the last bar; ``ytd`` starts on January 1st and
 ``max`` at the first bar."""
 AVERAGES = {
-    "sma50": ("SMA 50", 50, sma),
-    "sma20": ("SMA 20", 20, sma),
-    "sma200": ("SMA 200", 200, sma),
-    "ema20": ("EMA 20", 20, ema),
+    "sma50": ("SMA 50", 50, Study.sma),
+    "sma20": ("SMA 20", 20, Study.sma),
+    "sma200": ("SMA 200", 200, Study.sma),
+    "ema20": ("EMA 20", 20, Study.ema),
 }
 """Moving averages by overlay key; the order fixes each one's colour (SMA 50 first)."""
 BARS_PER_WEEK = {"1wk": 1.0, "1d": 5.0, "1mo": 12 / 52}
@@ -75,13 +75,18 @@ def chart_input(
     state: ViewState,
     title: str,
     also_drawn: Iterable[str] = (),
+    study: Study | None = None,
 ) -> ChartInput:
     """Indicators on all bars (so warm-up is right), then cut to the range shown.
 
     The overlays shown are drawn, and so are ``also_drawn`` ones, hidden: the browser
-    toggles overlays the figure holds without asking for a new one.
+    toggles overlays the figure holds without asking for a new one. ``study`` is a Study
+    of ``bars`` that already holds some of the indicators (the read's).
     """
-    close = bars["close"]
+    study = study or Study(bars)
+    if study.bars is not bars:
+        raise ValueError("study must be a Study of the bars drawn")
+    close = study.close
     shown = set(state.indicators)
     drawn = set(state.overlays) | set(also_drawn)
     start = display_start(pd.DatetimeIndex(bars.index), state.range)
@@ -90,14 +95,14 @@ def chart_input(
         return frame if start is None else frame.loc[frame.index >= start]
 
     averages = {
-        label: cut(function(close, length))
+        label: cut(function(study, length))
         for key, (label, length, function) in AVERAGES.items()
         if key in drawn and len(close) >= length
     }
     channel = None
     lookback = max(MIN_CHANNEL_BARS, round(state.channel * BARS_PER_WEEK[state.interval]))
     if "channel" in drawn and len(close) >= MIN_CHANNEL_BARS:
-        fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
+        fitted = study.channel(lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
             fit_start=fitted.fit_start if start is None else max(fitted.fit_start, start),
@@ -108,10 +113,10 @@ def chart_input(
         bars=cut(bars),
         title=title,
         averages=averages,
-        bollinger=cut(bbands(close)) if "bb" in drawn else None,
+        bollinger=cut(study.bbands()) if "bb" in drawn else None,
         channel=channel,
-        macd=cut(macd(close)) if "macd" in shown else None,
-        rsi=cut(rsi(close)) if "rsi" in shown else None,
+        macd=cut(study.macd()) if "macd" in shown else None,
+        rsi=cut(study.rsi()) if "rsi" in shown else None,
         volume="volume" in shown,
         overlay_keys={label: key for key, (label, _, _) in AVERAGES.items()},
         hidden=frozenset(drawn - shown),
@@ -141,19 +146,26 @@ def chart_view(
         message = f"{state.ticker} has no data on or before {state.as_of}."
         return ChartView(message_figure(message, style), message, None)
     message = stale_message(services, state, daily.index[-1])
+    in_progress = (
+        state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
+    )
+    # One weekly Study for the read and (on weekly charts) the figure: computed once.
+    weekly = Study(weekly_bars(daily, as_of=state.as_of, in_progress=in_progress))
     try:
-        read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
+        read = technical_read(
+            state.ticker, daily, lookback=state.channel, anchor=state.channel_end, weekly=weekly
+        )
     except ValueError as error:
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
-        read = technical_read(state.ticker, daily, lookback=state.channel)
-    bars = interval_bars(daily, state)
+        read = technical_read(state.ticker, daily, lookback=state.channel, weekly=weekly)
+    drawn = weekly if state.interval == "1wk" else Study(interval_bars(daily, state))
     title = state.ticker + (" · simulated" if style.simulated else "")
-    data = replace(
-        chart_input(state.ticker, bars, state, title, also_drawn),
+    chart = replace(
+        chart_input(state.ticker, drawn.bars, state, title, also_drawn, drawn),
         caption=chart_caption(state, daily.index[-1], services.market.source.label),
     )
-    return ChartView(price_figure(data, style), message, read)
+    return ChartView(price_figure(chart, style), message, read)
 
 
 def interval_bars(daily: pd.DataFrame, state: ViewState) -> pd.DataFrame:
@@ -180,17 +192,38 @@ def export_name(ticker: str, read: TechnicalRead | None, source: str) -> str:
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
-    """What to say when the chart shows a stored copy that could not be brought up to date.
+    """What to say when the chart shows a stored copy that could not be brought up to date,
+    or ends with a bar of a session still open.
 
     Only for the current view: a replay (``as_of``) needs no newer data.
     """
+    if state.as_of is not None:
+        return ""
+    freshness = services.market.freshness(state.ticker)
+    if freshness.in_progress is not None:
+        return (
+            f"The last bar ({freshness.in_progress:%Y-%m-%d}) is in progress: "
+            "the session is open, so its close is not final."
+        )
     problem = services.market.fetch_problem(state.ticker)
-    if problem is None or state.as_of is not None:
+    if problem is None:
         return ""
     return (
-        f"Showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"Stale data: {state.ticker} is shown as stored, up to {last:%Y-%m-%d}; "
         f"it could not be updated ({problem})."
     )
+
+
+def treasury_yields(services: Services, as_of: date | None) -> dict[str, pd.Series]:
+    """The yields the source has (``RATE_TICKERS``), labelled; a missing one is left out."""
+    found: dict[str, pd.Series] = {}
+    for ticker, label in RATE_TICKERS.items():
+        try:
+            bars = bars_as_of(services.market.daily_bars(ticker), as_of)
+        except UnknownTickerError:
+            continue
+        found[f"{label} ({ticker})"] = bars["close"]
+    return found
 
 
 def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
@@ -210,7 +243,10 @@ def compare_view(services: Services, state: ViewState, dark: bool = False) -> tu
     start = display_start(pd.DatetimeIndex(closes[0].index), state.range)
     if start is not None:
         closes = [series.loc[series.index >= start] for series in closes]
-    figure = compare_figure(closes[0], closes[1], simulated=style.simulated, dark=dark)
+    yields = treasury_yields(services, state.as_of) if state.rates else None
+    figure = compare_figure(
+        closes[0], closes[1], simulated=style.simulated, dark=dark, yields=yields
+    )
     return figure, ""
 
 

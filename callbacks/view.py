@@ -7,7 +7,6 @@ are pure functions below; ``register`` only wires them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -53,6 +52,7 @@ CHART_FIELDS = (
     "as_of",
     "compare",
     "scale",
+    "rates",
 )
 """What the chart area depends on; other changes leave it alone."""
 MOVERS_FIELDS = ("period", "as_of", "include", "exclude")
@@ -129,6 +129,8 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         exclude=parse_sectors(",".join(_texts(exclude))) or (),
         compare=compare_symbol,
         scale="log" if log else "linear",
+        screen=previous.screen,
+        within=previous.within,
     )
     return ViewUpdate(state, tuple(problems))
 
@@ -139,19 +141,28 @@ def channel_window(value: object, kept: int) -> tuple[int, str]:
     The input has no browser-side min/max: a browser would send an out-of-range number as
     nothing, and the page could not say what it refused.
     """
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and float(value).is_integer()
-        and CHANNEL_MIN <= int(value) <= CHANNEL_MAX
-    ):
-        return int(value), ""
+    whole = _whole_number(value)
+    if whole is not None and CHANNEL_MIN <= whole <= CHANNEL_MAX:
+        return whole, ""
     shown = "empty" if value in (None, "") else f"“{str(value)[:12]}”"
     return kept, (
         f"Channel window {shown} refused: it must be a whole number of weeks from "
         f"{CHANNEL_MIN} to {CHANNEL_MAX}; kept {kept}."
     )
+
+
+def _whole_number(value: object) -> int | None:
+    """``value`` as an int if the browser sent a whole number (of any size), else None.
+
+    ``float()`` of a 400-digit integer overflows, so integers are taken as they are.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _text(value: object) -> str:

@@ -23,6 +23,8 @@ INDICATOR_LABELS = {
     "volume": "Volume",
     "macd": "MACD",
     "rsi": "RSI",
+    "breadth": "Breadth (index)",
+    "rates": "Yields (Relative tab)",
 }
 RANGE_LABELS = {
     "1m": "1M",

@@ -51,8 +51,25 @@ LAGGARDS_SLOT = "laggards-slot"
 MOVERS_EXPORT = "movers-export"
 LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
+IMPORT_POLL = "import-poll"
 SECTOR_CHART = "sector-chart"
+
+# The first fill of an empty store (progress shown in the movers area)
+FILL_POLL = "fill-poll"
+FILL_STATE = "fill-state"
+FILL_PROGRESS_ROW = "fill-progress-row"
+FILL_PROGRESS = "fill-progress"
+FILL_PROGRESS_TEXT = "fill-progress-text"
 HOLDINGS_TABLE = "holdings-table"
+
+# Market internals: breadth under the index chart, the technical screen
+BREADTH_PANEL = "breadth-panel"
+BREADTH_CHART = "breadth-chart"
+SCREEN_STATE = "screen-state"
+SCREEN_WITHIN = "screen-within"
+SCREEN_SLOT = "screen-slot"
+SCREEN_NOTE = "screen-note"
+MOVERS_RANK = "movers-rank"
 
 # Refresh from the page
 REFRESH_BUTTON = "refresh-button"
@@ -78,3 +95,10 @@ def movers_table(side: str) -> dict[str, str]:
 
 EVERY_MOVERS_TABLE = {"type": MOVERS_TABLE, "side": ALL}
 """Both tables in a callback, or none while the page is still drawing its chart."""
+
+
+# The screen's table, like the movers tables, is made once the chart is drawn.
+SCREEN_TABLE = "screen-table"
+SCREEN_TABLE_ID = {"type": SCREEN_TABLE, "name": "screen"}
+EVERY_SCREEN_TABLE = {"type": SCREEN_TABLE, "name": ALL}
+"""The screen table in a callback, or none while the page is still drawing its chart."""

@@ -126,7 +126,12 @@ def test_sector_click_filters_both_tables(dash_duo, demo_app, screenshot_dir):
     bars = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#sector-chart .bars .point path")
     assert len(bars) == 11
     # Plotly takes clicks on its drag layer above the bars: click there, over the top bar.
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[-1])
+    # Bootstrap makes scrolling smooth (animated): a click mid-animation misses the bar.
+    dash_duo.driver.execute_script(
+        "document.documentElement.style.scrollBehavior = 'auto';"
+        "arguments[0].scrollIntoView({block: 'center'});",
+        bars[-1],
+    )
     ActionChains(dash_duo.driver).move_to_element(bars[-1]).pause(0.3).click().perform()
     wait_until(lambda: _query(dash_duo).get("include"), message="include in the URL")
     sector = _query(dash_duo)["include"][0]

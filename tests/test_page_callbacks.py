@@ -27,12 +27,14 @@ from charts.theme import SIMULATED_LABEL
 from components import ids
 from components.view_state import ViewState
 from market.data import MarketData
+from market.refresh import refresh
 from market.sources import CACHED, ResolvedSource
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
+from tests.store_fakes import FakeProvider
 
-MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct"}
+MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct", "contribution_pct"}
 PAST = date(2025, 3, 12)
 """A Wednesday well inside the demo's history (2014-11 to 2026-11)."""
 
@@ -307,7 +309,7 @@ def ytd(services, index):
     return movers_view(services, ViewState(ticker=index))
 
 
-def test_movers_rank_top_and_bottom_with_six_columns(ytd):
+def test_movers_rank_top_and_bottom_with_seven_columns(ytd):
     assert len(ytd.top) == TOP_N == 15 and len(ytd.bottom) == 15
     for row in ytd.top + ytd.bottom:
         assert set(row) == MOVER_KEYS
@@ -317,6 +319,18 @@ def test_movers_rank_top_and_bottom_with_six_columns(ytd):
     assert bottom == sorted(bottom)
     assert min(top) > max(bottom)
     assert not {row["ticker"] for row in ytd.top} & {row["ticker"] for row in ytd.bottom}
+    assert "Contributions add up to" in ytd.note and "the index's own return" in ytd.note
+
+
+def test_movers_ranked_by_contribution_and_the_note_gives_both_sums(services, index):
+    view = movers_view(services, ViewState(ticker=index), rank="contribution")
+    top = [row["contribution_pct"] for row in view.top]
+    bottom = [row["contribution_pct"] for row in view.bottom]
+    assert top == sorted(top, reverse=True) and bottom == sorted(bottom)
+    assert min(top) > max(bottom)
+    assert "Ranked by contribution." in view.note
+    by_return = movers_view(services, ViewState(ticker=index))
+    assert {r["ticker"] for r in view.top} != {r["ticker"] for r in by_return.top}
 
 
 def test_movers_note_names_the_period_and_says_simulated(services, ytd):
@@ -372,6 +386,25 @@ def test_movers_from_a_date(services, index):
     view = movers_view(services, ViewState(ticker=index, period="2026-01-02"))
     assert "since 2026-01-02" in view.note
     assert len(view.top) == 15
+
+
+def test_movers_from_before_the_stored_prices_say_why_they_are_few(tmp_path: Path):
+    settings = Settings(cache_dir=tmp_path, universe_years=2)
+    store = Store(tmp_path / "fake")
+    refresh(FakeProvider(["AAA", "BBB"]), store, today=date(2025, 6, 4), universe_years=2)
+    source = ResolvedSource(FakeProvider(), store, CACHED, "stored fake")
+    stored = Services(settings=settings, market=MarketData(source))
+
+    early = movers_view(stored, ViewState(ticker="IDX", period="2021-01-04"))
+    assert early.top == []
+    assert (
+        "Most constituents' prices start on 2023-06-05, after this period's start (2021-01-04):"
+        " those are left out. Constituents are fetched with 2 years of history"
+        " (R2K_UNIVERSE_YEARS); raise it and refresh to rank from earlier dates."
+    ) in early.note
+    within = movers_view(stored, ViewState(ticker="IDX", period="2024-01-02"))
+    assert len(within.top) == 2
+    assert "prices start on" not in within.note
 
 
 def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
