@@ -426,9 +426,10 @@ def register(app: Dash, services: Services) -> None:
         State(ids.VIEW_STORE, "data"),
         State(ids.DRAWN_CHART, "data"),
     )
-    def _update_chart(
-        query: str | None, dark: bool, latest: str | None, drawn: Any
-    ) -> tuple[Any, ...]:
+    def _update_chart(query: Any, dark: bool, latest: Any, drawn: Any) -> tuple[Any, ...]:
+        # Views are query strings; anything else (a crafted body) is no view at all.
+        query = query if isinstance(query, str) else None
+        latest = latest if isinstance(latest, str) else None
         if drawn == drawn_for(query, dark):
             raise PreventUpdate  # the page already shows it (its first chart)
         content = chart_content(services, query, latest, dark)
