@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import threading
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,17 +15,21 @@ import flask
 from dash import Dash
 
 from analysis.indicators import warm_up
-from callbacks import chart, movers, refresh, theme, view
+from callbacks import chart, first_fill, internals, movers, refresh, theme, tickers, view
 from callbacks.services import Services
+from components import early_theme
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
 from hosting.cache import result_cache
+from hosting.first_fill import start_first_fill
+from hosting.limits import limit_requests, refuse_malformed_callbacks
 from hosting.security import ServingRefused, check_serving, protect
 from market.data import MarketData
 from market.sources import resolve_source
 from settings import Settings
 
+ASSETS = Path(__file__).resolve().parent / "assets"
 ASSET_MAX_AGE = 365 * 24 * 3600
 """Seconds browsers keep ``assets/`` files without asking again."""
 
@@ -32,13 +39,12 @@ def create_services(settings: Settings) -> Services:
 
     The warm-up compiles pandas-ta's numba code (seconds, once per machine) here, at start,
     instead of in the first user's request. Computed results go to the shared result cache.
+    The import of a ``csv:DIR`` into the store starts here too, in the background.
     """
     warm_up()
-    return Services(
-        settings=settings,
-        market=MarketData(resolve_source(settings), history_years=settings.history_years),
-        cache=result_cache(settings),
-    )
+    market = MarketData(resolve_source(settings), history_years=settings.history_years)
+    market.import_progress()
+    return Services(settings=settings, market=market, cache=result_cache(settings))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
@@ -46,26 +52,47 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     Bootstrap's CSS is served from ``assets/vendor`` (no CDN: the page must work offline).
     The layout is a function so that every page load shows the data's current freshness.
+    Services built here (a server's, not a test's) start the first fill of an empty store.
     """
     settings = settings or Settings()
-    services = services or create_services(settings)
+    if services is None:
+        services = create_services(settings)
+        start_fill(services)
     app = Dash(
         __name__,
         title="r2k-dash",
         serve_locally=True,
         background_callback_manager=background_manager(settings),
+        assets_ignore=re.escape(early_theme.SCRIPT),  # loaded in <head>, not at the end
     )
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for readers
+    app.index_string = early_theme.with_early_theme(
+        app.index_string.replace("<html>", '<html lang="en">', 1),
+        app.get_asset_url(early_theme.SCRIPT),
+        ASSETS,
+    )
+    limit_requests(app, settings.max_body_bytes)
     protect(app, settings)
+    refuse_malformed_callbacks(app)
     # Assets are linked with their modification time (?m=...): a return visit need not ask.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     app.layout = lambda: page_layout(services)
     view.register(app, services)
     chart.register(app, services)
     movers.register(app, services)
+    internals.register(app, services)
     refresh.register(app, services)
+    first_fill.register(app, services)
     theme.register(app)
+    tickers.register(app, services)
     return app
+
+
+def start_fill(services: Services) -> threading.Thread | None:
+    """Start fetching the universe in the background when the store has none (and the
+    settings allow it), so a new server's movers fill without a manual refresh."""
+    if not services.settings.fill_on_start:
+        return None
+    return start_first_fill(services.market.source, services.settings)
 
 
 def page_query() -> str:
@@ -84,7 +111,8 @@ def page_query() -> str:
 def page_layout(services: Services) -> dbc.Container:
     """The page for the URL it was opened at, its chart drawn, so it paints without a callback."""
     state = parse_query(page_query(), services.default_ticker, date.today())
-    return create_layout(services, state, chart.first_chart(services, state))
+    chart_content = chart.first_chart(services, state)
+    return create_layout(services, state, chart_content, fill=first_fill.fill_note(services))
 
 
 def __getattr__(name: str) -> Any:
@@ -108,6 +136,7 @@ def serve(settings: Settings) -> None:
     print(f"r2k-dash: data from {source.label}" + (f" ({source.note})" if source.note else ""))
     print(f"r2k-dash: open http://{settings.host}:{settings.port}/")
     app = create_app(settings, services)
+    start_fill(services)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
 
 

@@ -1,4 +1,5 @@
-"""The ``r2k`` command: ``serve``, ``refresh``, ``read`` and ``hash-password``.
+"""The ``r2k`` command: ``serve``, ``refresh``, ``read``, ``movers``, ``breadth``, ``screen``
+and ``hash-password``.
 
 Flags override the ``R2K_*`` settings. Errors are one line on stderr with a non-zero status.
 """
@@ -16,6 +17,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+import cli_internals
 from market.provider import SourceUnavailableError
 from settings import Settings
 
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--source", help="auto, yahoo, demo or csv:DIR")
     read.add_argument("--as-of", type=_parse_date, help="replay as of YYYY-MM-DD")
     read.add_argument("--json", action="store_true", help="print one JSON object")
+    cli_internals.add_parsers(commands)
     return parser
 
 
@@ -68,6 +71,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings) -> int:
+    # The workers are gevent's (see hosting.worker); patching here, before Dash imports
+    # urllib3 and requests, lets their sockets and TLS cooperate too in the forked workers.
+    from gevent import monkey
+
+    monkey.patch_all()
+
     from app import create_app
     from hosting.security import ServingRefused
     from hosting.serve import serve
@@ -113,7 +122,11 @@ def _refresh(settings: Settings, tickers: Sequence[str]) -> int:
         print(f"r2k refresh: {source.note}", file=sys.stderr)
     symbols = [t.strip().upper() for t in tickers] or None
     status = refresh_command(
-        source.provider, source.store, symbols, history_years=settings.history_years
+        source.provider,
+        source.store,
+        symbols,
+        history_years=settings.history_years,
+        universe_years=settings.universe_years,
     )
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
         # yfinance's download threads can hang on a dead network after we gave up on them;
@@ -137,6 +150,7 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
         print(f"r2k read: {error}", file=sys.stderr)
         return EXIT_NO_DATA
     source = market.source
+    freshness = market.freshness(ticker)
     if as_json:
         payload = {
             "ticker": result.ticker,
@@ -144,12 +158,20 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
             "source_label": source.label,
             "simulated": source.simulated,
             **{k: v for k, v in result.to_dict().items() if k != "ticker"},
+            "stale": freshness.stale,
+            "stale_reason": freshness.problem if freshness.stale else None,
+            "last_bar": (freshness.last_bar or result.as_of.date()).isoformat(),
+            "in_progress": freshness.in_progress is not None,
         }
         print(json.dumps(payload, indent=2))
     else:
         if source.simulated:
             print("SIMULATED DATA (offline demo market): no number below is a real price.")
         print(f"{result.ticker} · {source.label} · as of {result.as_of.date().isoformat()}")
+        if freshness.stale:
+            print(f"STALE: not updated ({freshness.problem}); last bar {freshness.last_bar}.")
+        if freshness.in_progress is not None:
+            print(f"The last bar ({freshness.in_progress}) is in progress: not a final close.")
         print(result.summary)
     return 0
 
@@ -170,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "refresh":
             return _refresh(settings, args.tickers)
+        if args.command in cli_internals.COMMANDS:
+            return cli_internals.run(args, settings)
         return _read(settings, args.ticker, args.as_of, args.json)
     except SourceUnavailableError as error:
         print(f"r2k {args.command}: {error}", file=sys.stderr)

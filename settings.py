@@ -58,11 +58,24 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="Seconds to wait for the connectivity probe."
     )
     probe_address: str = Field(
-        default="query1.finance.yahoo.com:443",
+        default="query2.finance.yahoo.com:443",
         pattern=r"^[A-Za-z0-9.\-]+:\d{1,5}$",
-        description="HOST:PORT whose TCP answer tells that Yahoo is reachable.",
+        description="HOST:PORT whose TCP answer tells that Yahoo is reachable (yfinance's "
+        "bars host).",
     )
-    history_years: int = Field(default=12, ge=1, le=40)
+    history_years: int = Field(
+        default=12, ge=1, le=40, description="Years of daily history of the index and charts."
+    )
+    universe_years: int = Field(
+        default=2,
+        ge=1,
+        le=40,
+        description="Years of daily history a new constituent is fetched with (for movers).",
+    )
+    fill_on_start: bool = Field(
+        default=True,
+        description="With a live source and no stored universe, fetch it when the server starts.",
+    )
 
     # Hosting
     workers: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")
@@ -96,6 +109,38 @@ class Settings(BaseSettings):
     )
     cache_timeout: int = Field(
         default=3600, ge=0, description="Seconds a computed result stays in the shared cache."
+    )
+    header_timeout: int = Field(
+        default=10,
+        ge=1,
+        le=300,
+        description="Seconds a client has to send a request's headers (and an idle kept-alive"
+        " connection stays open).",
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, le=600, description="Seconds a client may stall sending a body."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (else 413)."
+    )
+    max_background_jobs: int = Field(
+        default=4, ge=1, le=64, description="Background jobs (refreshes) running per worker."
+    )
+    max_background_jobs_per_user: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Background jobs one user may have running (a finished job's process may"
+        " take a moment to exit).",
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed logins per client address or user before each try must wait.",
+    )
+    login_max_delay: float = Field(
+        default=300.0, gt=0, description="Longest wait (seconds) imposed after failed logins."
     )
 
     @field_validator("source")

@@ -239,3 +239,21 @@ def sector_summary(
     return summary.sort_values(
         ["weight", "sector"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
+
+
+def prices_start(closes: pd.DataFrame, tickers: Iterable[str]) -> pd.Timestamp | None:
+    """The date from which most of ``tickers`` have closes (the median of their first dates).
+
+    A period starting before it leaves most of them out for want of a base price: the page
+    says so rather than show near-empty tables. None when none of them has a close.
+    """
+    dates = _validate_closes(closes)
+    columns = closes.columns.intersection(pd.Index(list(tickers)))
+    if columns.empty:
+        return None
+    present = closes[columns].notna().to_numpy()
+    has_any = present.any(axis=0)
+    if not has_any.any():
+        return None
+    firsts = dates.to_numpy()[present.argmax(axis=0)[has_any]]
+    return pd.Timestamp(np.sort(firsts)[(len(firsts) - 1) // 2])

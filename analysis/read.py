@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.channel import Channel, regression_channel
-from analysis.indicators import macd, rsi, sma
-from analysis.weekly import weekly_bars
+from analysis.channel import Channel
+from analysis.numbers import price, price_decimals
+from analysis.study import Study
+from analysis.weekly import week_monday, weekly_bars
 from market.bars import validate_bars
 
 SMA_WEEKS = 50
@@ -127,9 +128,13 @@ def _last(series: pd.Series) -> float | None:
     return None if math.isnan(value) else value
 
 
-def money(value: float) -> str:
-    """A price as the read writes it: ``$1,234.56``, or four decimals under a dollar."""
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+def money(value: float, decimals: int | None = None) -> str:
+    """A price as the read writes it: ``$1,234.56``, or four decimals under a dollar.
+
+    The sentences pass the decimals of the ticker's close, so one sentence never mixes
+    ``$0.5817`` with ``$3.99``.
+    """
+    return "$" + price(value, price_decimals(value) if decimals is None else decimals)
 
 
 def rsi_zone(value: float) -> str:
@@ -150,12 +155,13 @@ def _versus(value: float, reference: float) -> str:
 
 
 def _high_sentence(read: TechnicalRead) -> str:
-    opening = f"{read.ticker} closed at {money(read.close)} on {_iso(read.as_of)}"
+    decimals = price_decimals(read.close)
+    opening = f"{read.ticker} closed at {money(read.close, decimals)} on {_iso(read.as_of)}"
     if read.drawdown_pct >= 0:
         return f"{opening}, at its all-time high."
     return (
         f"{opening}, {abs(read.drawdown_pct):.1f}% below its all-time high of "
-        f"{money(read.all_time_high)} ({_iso(read.all_time_high_date)})."
+        f"{money(read.all_time_high, decimals)} ({_iso(read.all_time_high_date)})."
     )
 
 
@@ -163,7 +169,7 @@ def _weeks(count: int) -> str:
     return f"{count} week" if count == 1 else f"{count} weeks"
 
 
-def _channel_clause(channel: Channel, lookback: int) -> str:
+def _channel_clause(channel: Channel, lookback: int, decimals: int) -> str:
     direction = "ascending" if channel.ascending else "flat" if channel.slope == 0 else "descending"
     if channel.lookback < lookback:
         name = f"its {direction} channel over only {_weeks(channel.lookback)}"
@@ -175,7 +181,8 @@ def _channel_clause(channel: Channel, lookback: int) -> str:
         return f"It fell below the lower band of {name} in the week of {_iso(channel.exit_date)}"
     if channel.position == "above":
         return f"It rose above the upper band of {name} in the week of {_iso(channel.exit_date)}"
-    return f"It is inside {name}, between {money(channel.lower)} and {money(channel.upper)},"
+    lower, upper = money(channel.lower, decimals), money(channel.upper, decimals)
+    return f"It is inside {name}, between {lower} and {upper},"
 
 
 def _trend_sentence(read: TechnicalRead) -> str:
@@ -184,11 +191,12 @@ def _trend_sentence(read: TechnicalRead) -> str:
     else:
         average = (
             f"trades {_versus(read.close, read.sma50w)} its {SMA_WEEKS}-week average "
-            f"({money(read.sma50w)})"
+            f"({money(read.sma50w, price_decimals(read.close))})"
         )
     if read.channel is None:
         return f"With only {_weeks(read.weeks)} of data it has no channel and {average}."
-    return f"{_channel_clause(read.channel, read.lookback)} and {average}."
+    clause = _channel_clause(read.channel, read.lookback, price_decimals(read.close))
+    return f"{clause} and {average}."
 
 
 def _momentum_sentence(read: TechnicalRead) -> str:
@@ -216,12 +224,16 @@ def technical_read(
     lookback: int = 104,
     k: float = 2.0,
     anchor: date | str | pd.Timestamp | None = None,
+    weekly: Study | None = None,
 ) -> TechnicalRead:
     """Read ``ticker``'s daily Bars as of ``as_of`` (default: the last bar).
 
     ``lookback`` weeks and ``k`` standard deviations shape the channel, fitted up to
-    ``anchor`` when given. Raises ValueError when there is no bar on or before ``as_of``, and
-    (from the channel) for an anchor before the first bar or with fewer than 3 weeks.
+    ``anchor`` when given. ``weekly`` is a Study of the weekly bars of these daily bars,
+    when the caller has one to share (the chart draws from it too). Raises ValueError when
+    there is no bar on or before ``as_of``, when ``weekly`` ends in another week than the
+    daily bars, and (from the channel) for an anchor before the first bar or with fewer
+    than 3 weeks.
     """
     if not isinstance(ticker, str) or not ticker.strip():
         raise ValueError(f"ticker must be a non-empty string, got {ticker!r}")
@@ -233,21 +245,27 @@ def technical_read(
     if daily.empty:
         when = "" if as_of is None else f" on or before {pd.Timestamp(as_of).date()}"
         raise ValueError(f"no daily bars for {ticker}{when}")
-    weekly = weekly_bars(daily, as_of)
-    closes = weekly["close"]
+    study = weekly or Study(weekly_bars(daily, as_of))
+    weeks = study.bars
+    last_week = week_monday(pd.DatetimeIndex(daily.index[-1:]))[0]
+    if weeks.empty or weeks.index[-1] != last_week or "partial" not in weeks.columns:
+        raise ValueError(
+            f"weekly must be the weekly bars (with 'partial') of the daily bars, ending in the "
+            f"week of {last_week.date()}"
+        )
     daily_closes = daily["close"]
     close = float(daily_closes.iloc[-1])
     high_row = int(daily_closes.to_numpy().argmax())
     high_date = pd.Timestamp(daily.index[high_row])
     high = float(daily_closes.iloc[high_row])
-    lines = macd(closes)
-    sma50w = _last(sma(closes, SMA_WEEKS))
+    lines = study.macd()
+    sma50w = _last(study.sma(SMA_WEEKS))
     read = TechnicalRead(
         ticker=ticker,
         as_of=pd.Timestamp(daily.index[-1]),
-        week=pd.Timestamp(weekly.index[-1]),
-        week_partial=bool(weekly["partial"].iloc[-1]),
-        weeks=len(weekly),
+        week=pd.Timestamp(weeks.index[-1]),
+        week_partial=bool(weeks["partial"].iloc[-1]),
+        weeks=len(weeks),
         lookback=lookback,
         close=close,
         all_time_high=high,
@@ -258,8 +276,8 @@ def technical_read(
         macd=_last(lines["macd"]),
         macd_signal=_last(lines["signal"]),
         macd_hist=_last(lines["hist"]),
-        rsi14=_last(rsi(closes, RSI_WEEKS)),
-        channel=regression_channel(closes, lookback, k, anchor) if len(closes) >= 3 else None,
+        rsi14=_last(study.rsi(RSI_WEEKS)),
+        channel=study.channel(lookback, k, anchor) if len(weeks) >= 3 else None,
         sentences=(),
     )
     sentences = (_high_sentence(read), _trend_sentence(read), _momentum_sentence(read))

@@ -7,7 +7,8 @@ The partial rule: the last week is *partial* when the reference date is before t
 Friday, where the reference date is ``as_of`` when given, else the date of the last daily bar.
 So a week is complete once a bar on (or after) its Friday exists, or once the as-of date has
 reached its Friday (a week whose Friday is a holiday is complete when as-of is that Friday or
-later). Only the last week can be partial.
+later). Only the last week can be partial. A week whose last daily bar is a session still
+in progress (``in_progress``) is partial too, even on its Friday.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ def week_monday(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(dates.normalize() - days, name="date")
 
 
-def weekly_bars(daily: pd.DataFrame, as_of: date | str | None = None) -> pd.DataFrame:
+def weekly_bars(
+    daily: pd.DataFrame, as_of: date | str | None = None, in_progress: bool = False
+) -> pd.DataFrame:
     """Aggregate daily Bars (up to ``as_of``) into weekly bars labelled by their Monday.
 
     Columns: open (first), high (max), low (min), close (last), volume (sum), and the boolean
     ``partial`` (see the module docstring). Missing values are skipped within a week.
+    ``in_progress`` says the last daily bar is of a session not yet closed.
     """
     validate_bars(daily)
     if as_of is not None:
@@ -58,6 +62,6 @@ def weekly_bars(daily: pd.DataFrame, as_of: date | str | None = None) -> pd.Data
     reference = daily.index[-1] if as_of is None else pd.Timestamp(as_of).normalize()
     last_friday = weekly.index[-1] + pd.Timedelta(days=_FRIDAY)
     partial = [False] * len(weekly)
-    partial[-1] = bool(reference < last_friday)
+    partial[-1] = bool(reference < last_friday) or in_progress
     weekly["partial"] = partial
     return weekly

@@ -23,12 +23,16 @@ from typing import Any
 from bench import (
     chart_update,
     control_change,
+    csv_files,
     first_paint,
+    hostile,
+    internals,
     memory,
     movers_rank,
     read,
     store,
     throughput,
+    universe_fetch,
 )
 from bench.report import Row, failed_row, render_table, write_json
 from bench.server import ROOT, demo_server
@@ -73,10 +77,15 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
         lambda: chart_update.measure(directory / "chart", 7 if quick else 15),
     )
     _run(rows, movers_rank.FIGURE, movers_rank.measure)
+    _run(rows, internals.FIGURE, lambda: internals.measure(3 if quick else 7))
     _run(rows, read.FIGURE, read.measure)
     _run(rows, store.FIGURE, store.measure)
+    _run(rows, universe_fetch.FIGURE, lambda: universe_fetch.measure(40 if quick else 100))
+    _run(rows, csv_files.FIGURE, csv_files.measure)
     workers = Settings(source="demo").workers
+    two_workers: dict[str, float] = {}
     with demo_server(workers, directory / "server") as server:
+        two_workers["booted"] = memory.server_pss(server)
         services = chart_update.demo_services(directory / "paint")
         _run(
             rows,
@@ -88,6 +97,8 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
             control_change.FIGURE,
             lambda: control_change.measure(server.url, 4 if quick else 8),
         )
+        memory.load_page(server)
+        two_workers["loaded"] = memory.server_pss(server)
         _run(
             rows,
             throughput.FIGURE,
@@ -95,6 +106,14 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
         )
     with demo_server(1, directory / "server-1") as server:
         _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000))
+    one_worker = [r.value for r in rows if r.metric == memory.ONE_WORKER_LOADED]
+    if workers == 2 and one_worker:
+        rows.extend(
+            memory.two_worker_rows(
+                two_workers["booted"], two_workers["loaded"], one_worker[0] * memory.MB
+            )
+        )
+    _run(rows, hostile.FIGURE, lambda: hostile.measure(directory / "hostile", load_seconds / 2))
     return sorted(rows, key=lambda row: int(row.figure.split()[0]))
 
 
@@ -117,10 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="r2k-bench-") as directory:
         rows = run_all(args.quick, Path(directory))
     meta["seconds"] = round(time.monotonic() - started, 1)
+    meta["load_average_at_end"] = os.getloadavg()[0]
     print(render_table(rows))
     print(
         f"\n{len(rows)} rows in {meta['seconds']:.0f} s on {meta['cpus']} CPUs "
-        f"(load average {meta['load_average_at_start']:.1f} at start); "
+        f"(load average {meta['load_average_at_start']:.1f} at start, "
+        f"{meta['load_average_at_end']:.1f} at the end); "
         "ratio = measured / floor, both measured in this run."
     )
     write_json(rows, args.output, meta)

@@ -1,11 +1,10 @@
 """Figure 2: first paint in headless Chromium, from navigation to the price chart drawn.
 
 Measured: the app's default page from a running server. Floor: a static page holding the
-identical figure (``chart_view`` of the same default view, written by
-``plotly.io.write_html`` with plotly.js from the local plotly package), served from a
-loopback HTTP server in this process. The app draws with plotly.js's finance bundle
-(``assets/vendor``); the same static page with that bundle is measured too, so the note
-says how much of the difference is the bundle and how much is the app.
+identical figure (``chart_view`` of the same default view) drawn by the same plotly.js
+finance bundle the app uses (``assets/vendor``), served from a loopback HTTP server in this
+process. ``plotly.io.write_html``'s page (the full plotly.js) is measured too and named in
+the note: a slower bundle must not make the app look close to its floor.
 
 The time is read with the page's own clock (``performance.now()``, which starts at
 navigation) by a MutationObserver installed before any page script runs, at the first
@@ -57,6 +56,8 @@ CHART_DRAWN = "#price-chart .main-svg .boxlayer .trace"
 PAINT_TIMEOUT = 60.0
 WARM_UP_LOADS = 3
 APP_BUNDLE = "plotly-finance-*.min.js"
+SAME_BUNDLE = "static, app's bundle"
+"""The floor: the static page drawing with the very bundle the app uses."""
 
 _RECORDER = (
     """
@@ -92,7 +93,7 @@ def write_static_pages(services: Services, directory: Path) -> dict[str, str]:
     page = directory / "static-app-bundle.html"
     script = f'<script src="{bundle.name}"></script>'
     page.write_text(page.read_text(encoding="utf-8").replace("<body>", "<body>" + script, 1))
-    return {"static": "static.html", "static, app's bundle": page.name}
+    return {"static": "static.html", SAME_BUNDLE: page.name}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -163,19 +164,21 @@ def measure(app_url: str, services: Services, repeat: int = 5) -> list[Row]:
                         times[name].append(paint_ms(driver, url, cached))
                 medians = {name: statistics.median(values) for name, values in times.items()}
                 label = "return visit (cache on)" if cached else "first visit (cache off)"
-                spread = ", ".join(f"{t:.0f}" for t in sorted(times["static"]))
+                floor = medians[SAME_BUNDLE]
+                spread = ", ".join(f"{t:.0f}" for t in sorted(times[SAME_BUNDLE]))
                 rows.append(
                     Row(
                         FIGURE,
                         label,
                         medians["app"],
                         "ms",
-                        medians["static"],
-                        goal_ratio=1.5,
+                        floor,
+                        goal_ratio=1.3,
                         note=(
-                            f"median of {repeat}; floor: plotly.io.write_html page "
-                            f"(all: {spread} ms); the same page with the app's plotly.js "
-                            f"bundle: {medians["static, app's bundle"]:.0f} ms"
+                            f"median of {repeat}; floor: the same figure in a static page "
+                            f"with the app's plotly.js finance bundle (all: {spread} ms); "
+                            f"plotly.io.write_html's page (full bundle): "
+                            f"{medians['static']:.0f} ms"
                         ),
                     )
                 )

@@ -17,7 +17,8 @@ class Row:
     """One measured figure beside its floor (the bare minimum doing the same work).
 
     ``goal_ratio`` is met when value / floor is at most it; ``goal_value`` when the value is
-    at most it. ``met`` is None when the row has no goal.
+    at most it; ``goal_min`` when the value is at least it (a rate). ``met`` is None when the
+    row has no goal.
     """
 
     figure: str
@@ -28,6 +29,7 @@ class Row:
     goal_ratio: float | None = None
     goal_value: float | None = None
     note: str = ""
+    goal_min: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -41,6 +43,8 @@ class Row:
             return f"<= {self.goal_ratio:g}x"
         if self.goal_value is not None:
             return f"<= {_amount(self.goal_value, self.unit)}"
+        if self.goal_min is not None:
+            return f">= {_amount(self.goal_min, self.unit)}"
         return ""
 
     @property
@@ -50,6 +54,8 @@ class Row:
             return None if ratio is None else ratio <= self.goal_ratio
         if self.goal_value is not None:
             return None if math.isnan(self.value) else self.value <= self.goal_value
+        if self.goal_min is not None:
+            return None if math.isnan(self.value) else self.value >= self.goal_min
         return None
 
     def to_dict(self) -> dict[str, Any]:

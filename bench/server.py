@@ -95,6 +95,8 @@ def demo_server(workers: int, directory: Path) -> Iterator[Server]:
                 "--no-control-socket",
                 "--timeout",
                 "120",
+                "--config",
+                "python:hosting.preload",
                 "app:server",
             ],
             cwd=ROOT,

@@ -17,6 +17,8 @@ from bench.report import COUNT, Row
 from bench.timing import percentile
 
 FIGURE = "8 Throughput"
+GOAL_REQUESTS_PER_SECOND = 150.0
+GOAL_P95_MS = 250.0
 
 
 def floor_load(url: str, users: int, seconds: float) -> tuple[float, list[float]]:
@@ -48,7 +50,17 @@ def rows(result: LoadResult, floor_rps: float, floor_latencies: list[float]) -> 
         f"{result.users} users, {result.seconds:.0f} s, {len(result.exchanges):,} requests, "
         f"{result.actions:,} actions"
     )
-    table = [Row(FIGURE, "requests/s", result.requests_per_second, "req/s", floor_rps, note=note)]
+    table = [
+        Row(
+            FIGURE,
+            "requests/s",
+            result.requests_per_second,
+            "req/s",
+            floor_rps,
+            note=note,
+            goal_min=GOAL_REQUESTS_PER_SECOND,
+        )
+    ]
     for fraction in (0.5, 0.95, 0.99):
         table.append(
             Row(
@@ -57,6 +69,7 @@ def rows(result: LoadResult, floor_rps: float, floor_latencies: list[float]) -> 
                 result.latency_ms(fraction),
                 "ms",
                 percentile(floor_latencies, fraction) * 1e3,
+                goal_value=GOAL_P95_MS if fraction == 0.95 else None,
             )
         )
     errors = result.errors

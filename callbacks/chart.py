@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -9,31 +10,43 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.channel import regression_channel
-from analysis.indicators import bbands, ema, macd, rsi, sma
+from analysis.monthly import monthly_bars
+from analysis.numbers import price, price_decimals, signed
 from analysis.read import TechnicalRead, technical_read
+from analysis.study import Study
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
 from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
-from components.chart_panel import ChartContent, create_read_content
+from components.chart_panel import HIDDEN_CHART, SHOWN_CHART, ChartContent, create_read_content
 from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
+from market.tickers import RATE_TICKERS
 
-RANGE_WEEKS = {"1y": 52, "2y": 104, "5y": 261, "10y": 522, "max": None}
+RANGE_OFFSETS: dict[str, pd.DateOffset | pd.Timedelta] = {
+    "1m": pd.DateOffset(months=1),
+    "3m": pd.DateOffset(months=3),
+    "6m": pd.DateOffset(months=6),
+    "1y": pd.Timedelta(weeks=52),
+    "2y": pd.Timedelta(weeks=104),
+    "5y": pd.Timedelta(weeks=261),
+    "10y": pd.Timedelta(weeks=522),
+}
+"""How far back each range reaches from the last bar; ``ytd`` starts on January 1st and
+``max`` at the first bar."""
 AVERAGES = {
-    "sma50": ("SMA 50", 50, sma),
-    "sma20": ("SMA 20", 20, sma),
-    "sma200": ("SMA 200", 200, sma),
-    "ema20": ("EMA 20", 20, ema),
+    "sma50": ("SMA 50", 50, Study.sma),
+    "sma20": ("SMA 20", 20, Study.sma),
+    "sma200": ("SMA 200", 200, Study.sma),
+    "ema20": ("EMA 20", 20, Study.ema),
 }
 """Moving averages by overlay key; the order fixes each one's colour (SMA 50 first)."""
-BARS_PER_WEEK = {"1wk": 1, "1d": 5}
+BARS_PER_WEEK = {"1wk": 1.0, "1d": 5.0, "1mo": 12 / 52}
 MIN_CHANNEL_BARS = 3
 
 
@@ -48,10 +61,12 @@ class ChartView:
 
 def display_start(index: pd.DatetimeIndex, range_: str) -> pd.Timestamp | None:
     """The first date shown for a range (None: from the first bar)."""
-    weeks = RANGE_WEEKS.get(range_)
-    if weeks is None or index.empty:
+    if index.empty or range_ == "max":
         return None
-    return index[-1] - pd.Timedelta(weeks=weeks)
+    if range_ == "ytd":
+        return pd.Timestamp(year=index[-1].year, month=1, day=1)
+    offset = RANGE_OFFSETS.get(range_)
+    return None if offset is None else pd.Timestamp(index[-1] - offset)
 
 
 def chart_input(
@@ -60,13 +75,18 @@ def chart_input(
     state: ViewState,
     title: str,
     also_drawn: Iterable[str] = (),
+    study: Study | None = None,
 ) -> ChartInput:
     """Indicators on all bars (so warm-up is right), then cut to the range shown.
 
     The overlays shown are drawn, and so are ``also_drawn`` ones, hidden: the browser
-    toggles overlays the figure holds without asking for a new one.
+    toggles overlays the figure holds without asking for a new one. ``study`` is a Study
+    of ``bars`` that already holds some of the indicators (the read's).
     """
-    close = bars["close"]
+    study = study or Study(bars)
+    if study.bars is not bars:
+        raise ValueError("study must be a Study of the bars drawn")
+    close = study.close
     shown = set(state.indicators)
     drawn = set(state.overlays) | set(also_drawn)
     start = display_start(pd.DatetimeIndex(bars.index), state.range)
@@ -75,14 +95,14 @@ def chart_input(
         return frame if start is None else frame.loc[frame.index >= start]
 
     averages = {
-        label: cut(function(close, length))
+        label: cut(function(study, length))
         for key, (label, length, function) in AVERAGES.items()
         if key in drawn and len(close) >= length
     }
     channel = None
-    lookback = state.channel * BARS_PER_WEEK[state.interval]
+    lookback = max(MIN_CHANNEL_BARS, round(state.channel * BARS_PER_WEEK[state.interval]))
     if "channel" in drawn and len(close) >= MIN_CHANNEL_BARS:
-        fitted = regression_channel(close, lookback=lookback, anchor=state.channel_end)
+        fitted = study.channel(lookback, anchor=state.channel_end)
         channel = ChannelLines(
             lines=cut(fitted.lines),
             fit_start=fitted.fit_start if start is None else max(fitted.fit_start, start),
@@ -93,10 +113,10 @@ def chart_input(
         bars=cut(bars),
         title=title,
         averages=averages,
-        bollinger=cut(bbands(close)) if "bb" in drawn else None,
+        bollinger=cut(study.bbands()) if "bb" in drawn else None,
         channel=channel,
-        macd=cut(macd(close)) if "macd" in shown else None,
-        rsi=cut(rsi(close)) if "rsi" in shown else None,
+        macd=cut(study.macd()) if "macd" in shown else None,
+        rsi=cut(study.rsi()) if "rsi" in shown else None,
         volume="volume" in shown,
         overlay_keys={label: key for key, (label, _, _) in AVERAGES.items()},
         hidden=frozenset(drawn - shown),
@@ -113,6 +133,7 @@ def chart_view(
     style = ChartStyle(
         log_scale=state.scale == "log",
         daily=state.interval == "1d",
+        monthly=state.interval == "1mo",
         simulated=services.market.source.simulated,
         dark=dark,
     )
@@ -125,30 +146,84 @@ def chart_view(
         message = f"{state.ticker} has no data on or before {state.as_of}."
         return ChartView(message_figure(message, style), message, None)
     message = stale_message(services, state, daily.index[-1])
+    in_progress = (
+        state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
+    )
+    # One weekly Study for the read and (on weekly charts) the figure: computed once.
+    weekly = Study(weekly_bars(daily, as_of=state.as_of, in_progress=in_progress))
     try:
-        read = technical_read(state.ticker, daily, lookback=state.channel, anchor=state.channel_end)
+        read = technical_read(
+            state.ticker, daily, lookback=state.channel, anchor=state.channel_end, weekly=weekly
+        )
     except ValueError as error:
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
-        read = technical_read(state.ticker, daily, lookback=state.channel)
-    bars = weekly_bars(daily, as_of=state.as_of) if state.interval == "1wk" else daily
+        read = technical_read(state.ticker, daily, lookback=state.channel, weekly=weekly)
+    drawn = weekly if state.interval == "1wk" else Study(interval_bars(daily, state))
     title = state.ticker + (" · simulated" if style.simulated else "")
-    figure = price_figure(chart_input(state.ticker, bars, state, title, also_drawn), style)
-    return ChartView(figure, message, read)
+    chart = replace(
+        chart_input(state.ticker, drawn.bars, state, title, also_drawn, drawn),
+        caption=chart_caption(state, daily.index[-1], services.market.source.label),
+    )
+    return ChartView(price_figure(chart, style), message, read)
+
+
+def interval_bars(daily: pd.DataFrame, state: ViewState) -> pd.DataFrame:
+    """The bars the chart draws: daily as stored, weeks and months built from them."""
+    if state.interval == "1wk":
+        return weekly_bars(daily, as_of=state.as_of)
+    if state.interval == "1mo":
+        return monthly_bars(daily, as_of=state.as_of)
+    return daily
+
+
+INTERVAL_NAMES = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}
+
+
+def chart_caption(state: ViewState, last: pd.Timestamp, source: str) -> str:
+    """The line under the chart's title: bars, as-of date and source (an exported PNG keeps it)."""
+    return f"{INTERVAL_NAMES[state.interval]} bars · as of {last:%Y-%m-%d} · Source: {source}"
+
+
+def export_name(ticker: str, read: TechnicalRead | None, source: str) -> str:
+    """The PNG export's file name: ``IWM_2025-04-01_Yahoo-Finance`` (safe on any system)."""
+    parts = [ticker] + ([f"{read.as_of:%Y-%m-%d}"] if read is not None else []) + [source]
+    return "_".join(re.sub(r"[^A-Za-z0-9.]+", "-", part).strip("-") for part in parts)
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
-    """What to say when the chart shows a stored copy that could not be brought up to date.
+    """What to say when the chart shows a stored copy that could not be brought up to date,
+    or ends with a bar of a session still open.
 
     Only for the current view: a replay (``as_of``) needs no newer data.
     """
+    if state.as_of is not None:
+        return ""
+    freshness = services.market.freshness(state.ticker)
+    if freshness.in_progress is not None:
+        return (
+            f"The last bar ({freshness.in_progress:%Y-%m-%d}) is in progress: "
+            "the session is open, so its close is not final."
+        )
     problem = services.market.fetch_problem(state.ticker)
-    if problem is None or state.as_of is not None:
+    if problem is None:
         return ""
     return (
-        f"Showing {state.ticker} as stored, up to {last:%Y-%m-%d}: "
+        f"Stale data: {state.ticker} is shown as stored, up to {last:%Y-%m-%d}; "
         f"it could not be updated ({problem})."
     )
+
+
+def treasury_yields(services: Services, as_of: date | None) -> dict[str, pd.Series]:
+    """The yields the source has (``RATE_TICKERS``), labelled; a missing one is left out."""
+    found: dict[str, pd.Series] = {}
+    for ticker, label in RATE_TICKERS.items():
+        try:
+            bars = bars_as_of(services.market.daily_bars(ticker), as_of)
+        except UnknownTickerError:
+            continue
+        found[f"{label} ({ticker})"] = bars["close"]
+    return found
 
 
 def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
@@ -168,22 +243,29 @@ def compare_view(services: Services, state: ViewState, dark: bool = False) -> tu
     start = display_start(pd.DatetimeIndex(closes[0].index), state.range)
     if start is not None:
         closes = [series.loc[series.index >= start] for series in closes]
-    figure = compare_figure(closes[0], closes[1], simulated=style.simulated, dark=dark)
+    yields = treasury_yields(services, state.as_of) if state.rates else None
+    figure = compare_figure(
+        closes[0], closes[1], simulated=style.simulated, dark=dark, yields=yields
+    )
     return figure, ""
 
 
 def read_figures(read: TechnicalRead) -> list[tuple[str, str, str]]:
-    """The read's key numbers as (label, value, tone) for small labelled values."""
+    """The read's key numbers as (label, value, tone); prices to the chart's decimals."""
+    decimals = price_decimals(read.close)
     figures = [
-        ("Close", f"{read.close:,.2f}", ""),
-        ("From high", f"{read.drawdown_pct:+.1f}%", "down" if read.drawdown_pct < 0 else ""),
+        ("Close", price(read.close, decimals), ""),
+        ("From high", signed(read.drawdown_pct, 1, "%"), "down" if read.drawdown_pct < 0 else ""),
     ]
     if read.sma50w is not None:
         distance = (read.close / read.sma50w - 1.0) * 100.0
-        figures.append(("vs 50-wk avg", f"{distance:+.1f}%", "up" if distance >= 0 else "down"))
+        figures.append(
+            ("vs 50-wk avg", signed(distance, 1, "%"), "up" if distance >= 0 else "down")
+        )
     if read.macd is not None and read.macd_signal is not None:
         tone = "up" if read.macd >= read.macd_signal else "down"
-        figures.append(("MACD / signal", f"{read.macd:.2f} / {read.macd_signal:.2f}", tone))
+        pair = f"{price(read.macd, 2)} / {price(read.macd_signal, 2)}"
+        figures.append(("MACD / signal", pair, tone))
     if read.rsi14 is not None:
         tone = "down" if read.rsi14 < 40 else "up" if read.rsi14 > 60 else ""
         figures.append(("RSI 14", f"{read.rsi14:.1f}", tone))
@@ -225,6 +307,60 @@ function (overlays, figure) {
 """Shows the chosen overlays (drawn by the server, hidden or not) with no server round trip."""
 
 
+FIT_AXES_JS = """
+function (relayout) {
+    const skip = window.dash_clientside.no_update;
+    const changed = Object.keys(relayout || {}).some((key) => key.startsWith("xaxis."));
+    const gd = document.querySelector("#PRICE_CHART .js-plotly-plot");
+    if (!changed || !gd || !gd._fullData || !gd._fullLayout.xaxis) {
+        return skip;
+    }
+    const xaxis = gd._fullLayout.xaxis;
+    const [start, end] = xaxis.range.map((value) => xaxis.r2l(value));
+    const extent = {};
+    const widen = (axis, value) => {
+        if (value === null || value === undefined || !isFinite(value)) return;
+        const seen = extent[axis] || (extent[axis] = [Infinity, -Infinity]);
+        seen[0] = Math.min(seen[0], value);
+        seen[1] = Math.max(seen[1], value);
+    };
+    const panels = new Set(["Volume", "MACD hist", "MACD", "Signal"]);
+    // _fullData: plotly.js has decoded the figure's base64 arrays there.
+    gd._fullData.forEach((trace) => {
+        const axis = trace.yaxis || "y";
+        const fits = trace.type === "candlestick" || panels.has(trace.name);
+        if (!fits || trace.visible !== true) return;
+        for (let i = 0; i < trace.x.length; i++) {
+            const at = xaxis.d2l(trace.x[i]);
+            if (at < start || at > end) continue;
+            if (trace.type === "candlestick") {
+                widen(axis, trace.low[i]);
+                widen(axis, trace.high[i]);
+            } else {
+                widen(axis, trace.y[i]);
+                if (trace.name === "Volume") widen(axis, 0);
+            }
+        }
+    });
+    const update = {};
+    Object.entries(extent).forEach(([axis, [low, high]]) => {
+        if (!isFinite(low)) return;
+        const name = "yaxis" + axis.slice(1);
+        const log = gd._fullLayout[name].type === "log";
+        const [a, b] = log ? [Math.log10(low), Math.log10(high)] : [low, high];
+        const pad = (b - a) * 0.05 || Math.abs(b) * 0.01 || 1;
+        update[name + ".range"] = [a - pad, b + pad];
+    });
+    if (Object.keys(update).length) {
+        window.Plotly.relayout(gd, update);
+    }
+    return skip;
+}
+""".replace("PRICE_CHART", ids.PRICE_CHART)
+"""Fits the price, volume and MACD axes to the bars in view after a zoom or pan, as
+TradingView does (Plotly would keep the whole series' price range)."""
+
+
 def drawn_for(query: str | None, dark: bool) -> dict[str, Any]:
     """What a figure is drawn for: the view it was asked for and the theme."""
     return {"view": query, "dark": bool(dark)}
@@ -249,13 +385,31 @@ def chart_content(
         return view.figure.to_plotly_json(), view.message, view.read
 
     figure, message, read = services.cache.get_or_compute(key, compute)
-    return ChartContent(figure, message, read_content(read, message), drawn_for(asked, dark))
+    return ChartContent(
+        figure,
+        message,
+        read_content(read, message),
+        drawn_for(asked, dark),
+        export_name(state.ticker, read, services.market.source.label),
+    )
 
 
 def first_chart(services: Services, state: ViewState) -> ChartContent:
-    """The chart area the page starts with, in the light theme."""
+    """The chart area the page starts with, in the light theme; with a ``compare`` ticker
+    the relative chart too (the page opens on it)."""
     query = to_query(state)
-    return chart_content(services, query, query, dark=False)
+    content = chart_content(services, query, query, dark=False)
+    if state.compare is None:
+        return content
+    return replace(content, compare=compare_content(services, state, False))
+
+
+def compare_content(services: Services, state: ViewState, dark: bool) -> dict[str, Any]:
+    """The relative chart of ``state`` as a plain dict, from the cache."""
+    return services.cache.get_or_compute(
+        services.result_key("compare", state, dark),
+        lambda: compare_view(services, state, dark)[0].to_plotly_json(),
+    )
 
 
 def register(app: Dash, services: Services) -> None:
@@ -266,18 +420,20 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.CHART_MESSAGE, "children"),
         Output(ids.READ_PANEL, "children"),
         Output(ids.DRAWN_CHART, "data"),
+        Output(ids.PRICE_CHART, "config"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
         State(ids.VIEW_STORE, "data"),
         State(ids.DRAWN_CHART, "data"),
     )
-    def _update_chart(
-        query: str | None, dark: bool, latest: str | None, drawn: Any
-    ) -> tuple[dict[str, Any], str, list[Any], dict[str, Any]]:
+    def _update_chart(query: Any, dark: bool, latest: Any, drawn: Any) -> tuple[Any, ...]:
+        # Views are query strings; anything else (a crafted body) is no view at all.
+        query = query if isinstance(query, str) else None
+        latest = latest if isinstance(latest, str) else None
         if drawn == drawn_for(query, dark):
             raise PreventUpdate  # the page already shows it (its first chart)
         content = chart_content(services, query, latest, dark)
-        return content.figure, content.message, content.read, content.drawn
+        return content.figure, content.message, content.read, content.drawn, content.config
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"),
@@ -286,18 +442,21 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.CHART_TABS, "active_tab"),
         Input(ids.CHART_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
-        prevent_initial_call=True,  # the page opens on the price tab, as laid out
     )
     def _update_compare(tab: str, query: str | None, dark: bool) -> tuple[Any, ...]:
-        shown, hidden = {"height": "720px"}, {"display": "none"}
+        if ctx.triggered_id is None and (tab != "compare" or not dark):
+            raise PreventUpdate  # the page opens on the tab (and chart) it was laid out with
         if tab != "compare":
-            return no_update, shown, hidden
+            return no_update, SHOWN_CHART, HIDDEN_CHART
         state = parse_query(query or "", services.default_ticker, _today())
-        figure = services.cache.get_or_compute(
-            services.result_key("compare", state, bool(dark)),
-            lambda: compare_view(services, state, bool(dark))[0].to_plotly_json(),
-        )
-        return figure, hidden, {"height": "720px"}
+        return compare_content(services, state, bool(dark)), HIDDEN_CHART, SHOWN_CHART
+
+    app.clientside_callback(
+        FIT_AXES_JS,
+        Output(ids.PRICE_FIT, "data"),
+        Input(ids.PRICE_CHART, "relayoutData"),
+        prevent_initial_call=True,
+    )
 
     app.clientside_callback(
         SHOW_OVERLAYS_JS,

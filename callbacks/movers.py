@@ -11,8 +11,11 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, sector_summary
+from analysis.contributions import contributions
+from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, prices_start, sector_summary
 from analysis.names import normal_case
+from callbacks.first_fill import WAITING_NOTE, fill_note
+from callbacks.internals import contributions_note, index_return
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -20,6 +23,8 @@ from components import ids
 from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
+from market.csv_import import ImportProgress
+from market.sources import DIRECT
 
 HOLDINGS_N = 10
 PERIOD_LABELS = {"1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -69,10 +74,13 @@ def period_label(period: str) -> str:
     return PERIOD_LABELS[period] if period in PERIODS else f"since {period}"
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _rows(frame: pd.DataFrame, contribution: pd.Series) -> list[dict[str, Any]]:
     """Table rows, names in normal case; numbers stay numbers (the CSV export keeps them)."""
     rows = frame.loc[:, ["ticker", "name", "sector", "weight", "last_price", "return_pct"]]
-    rows = rows.assign(name=[normal_case(str(name)) for name in rows["name"]])
+    rows = rows.assign(
+        name=[normal_case(str(name)) for name in rows["name"]],
+        contribution_pct=frame["ticker"].map(contribution),
+    )
     return rows.to_dict("records")  # type: ignore[return-value]
 
 
@@ -116,19 +124,65 @@ def describe_movers(result: Movers, state: ViewState, simulated: bool) -> str:
     return "; ".join(parts) + "."
 
 
-def movers_view(services: Services, state: ViewState, dark: bool = False) -> MoversView:
-    """Every ranked constituent best first (top) and worst first (bottom), the sector chart
-    and the largest holdings; the tables show the first rows and scroll to the rest."""
+def describe_span(
+    stored_from: pd.Timestamp, start: pd.Timestamp, universe_years: int | None
+) -> str:
+    """Why a period starting before the stored prices ranks few constituents, and what to do.
+
+    ``universe_years`` is the history fetched for constituents (None when it is not ours
+    to choose: demo and CSV sources).
+    """
+    line = (
+        f"Most constituents' prices start on {stored_from:%Y-%m-%d}, after this period's "
+        f"start ({start:%Y-%m-%d}): those are left out."
+    )
+    if universe_years is None:
+        return line
+    return (
+        f"{line} Constituents are fetched with {universe_years} years of history "
+        "(R2K_UNIVERSE_YEARS); raise it and refresh to rank from earlier dates."
+    )
+
+
+def import_note(progress: ImportProgress) -> str:
+    """What the movers area says while the user's CSV files are imported."""
+    if progress.total == 0:
+        return "Importing your CSV files into the store: looking for changed files…"
+    return (
+        f"Importing your CSV files into the store: {progress.done:,} of {progress.total:,} "
+        "read. The tables fill when the import ends; the chart works meanwhile."
+    )
+
+
+def movers_view(
+    services: Services, state: ViewState, dark: bool = False, rank: str = "return"
+) -> MoversView:
+    """Every ranked constituent best first (top) and worst first (bottom), by return or by
+    ``rank="contribution"``, the sector chart and the largest holdings; the tables show the
+    first rows and scroll to the rest.
+
+    While the user's CSV files are imported, no rows and a note on the import's progress.
+    """
     market = services.market
     simulated = market.source.simulated
+    fill = fill_note(services)
+    empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
+    if fill is not None and fill.running:  # the store holds part of the universe: wait
+        return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
+    progress = market.import_progress()
+    if progress is not None:
+        figure = message_figure("Importing your CSV files…")
+        return MoversView([], [], import_note(progress), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
         note = (
-            "No constituents stored yet: run `r2k refresh` (or the refresh button) to fetch "
-            "the Russell 2000 universe."
+            fill.text
+            if fill is not None
+            else market.universe_problem()
+            or "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
+            "fetch the Russell 2000 universe."
         )
-        empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
         return MoversView([], [], note, message_figure("No sector data yet"), empty)
     try:
         result = movers(
@@ -141,6 +195,14 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
             n=max(1, len(universe)),
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
+        shares = contributions(
+            closes,
+            universe,
+            state.period,
+            as_of=state.as_of,
+            include_sectors=state.include,
+            exclude_sectors=state.exclude,
+        )
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
         return MoversView([], [], note, message_figure("No sector data"), universe.head(0))
@@ -151,10 +213,24 @@ def movers_view(services: Services, state: ViewState, dark: bool = False) -> Mov
         simulated=simulated,
         dark=dark,
     )
+    note = describe_movers(result, state, simulated)
+    stored_from = prices_start(closes, universe["ticker"])
+    if stored_from is not None and result.start < stored_from:
+        fetched = market.source.mode != DIRECT
+        years = services.settings.universe_years if fetched else None
+        note += " " + describe_span(stored_from, result.start, years)
+    by_contribution = rank == "contribution"
+    top = shares.ranked(True, len(universe)) if by_contribution else result.top
+    bottom = shares.ranked(False, len(universe)) if by_contribution else result.bottom
+    contribution = shares.rows.set_index("ticker")["contribution_pct"]
+    index_pct = index_return(services, state.period, result.as_of)
     return MoversView(
-        top=_rows(result.top),
-        bottom=_rows(result.bottom),
-        note=describe_movers(result, state, simulated),
+        top=_rows(top, contribution),
+        bottom=_rows(bottom, contribution),
+        note=note
+        + " "
+        + ("Ranked by contribution. " if by_contribution else "")
+        + contributions_note(shares, index_pct),
         sectors=figure,
         holdings=universe.nlargest(HOLDINGS_N, "weight"),
         as_of=f"{result.as_of:%Y-%m-%d}",
@@ -173,9 +249,16 @@ def export_flags(trigger: str | None, sides: list[str]) -> list[Any]:
     return [True if table == side else no_update for table in sides]
 
 
-def _sides(outputs: list[dict[str, Any]]) -> list[str]:
-    """The sides of the tables a pattern-matched output names, in page order."""
-    return [output["id"]["side"] for output in outputs]
+def _sides(outputs: list[Any]) -> list[str]:
+    """The sides of the tables a pattern-matched output names, in page order.
+
+    A crafted request can name any id; a side that is not a table of the page is ''.
+    """
+    identities = [output.get("id") if isinstance(output, dict) else None for output in outputs]
+    sides = [
+        identity.get("side") if isinstance(identity, dict) else None for identity in identities
+    ]
+    return [side if side in (ids.TOP, ids.BOTTOM) else "" for side in sides]
 
 
 def register(app: Dash, services: Services) -> None:
@@ -205,28 +288,46 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
         Output(ids.HOLDINGS_TABLE, "children"),
+        Output(ids.IMPORT_POLL, "disabled"),
         Input(ids.MOVERS_VIEW, "data"),
         Input(ids.THEME_SWITCH, "value"),
+        Input(ids.MOVERS_RANK, "value"),
+        Input(ids.FILL_STATE, "data"),
+        Input(ids.IMPORT_POLL, "n_intervals"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
     )
-    def _update_movers(query: str | None, dark: bool, tables: list[Any]) -> tuple[Any, ...]:
+    def _update_movers(
+        query: str | None,
+        dark: bool,
+        rank: Any,
+        fill_state: str | None,
+        _polls: int | None,
+        tables: list[Any],
+    ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, pd.Timestamp.today().date())
+        by = "contribution" if rank == "contribution" else "return"
 
         def compute() -> tuple[Any, ...]:
-            view = movers_view(services, state, bool(dark))
+            view = movers_view(services, state, bool(dark), by)
             sectors = view.sectors.to_plotly_json()
             return view.top, view.bottom, view.note, sectors, view.holdings, view.as_of
 
-        key = services.result_key("movers", state, bool(dark))
-        top, bottom, note, sectors, holdings, as_of = services.cache.get_or_compute(key, compute)
+        importing = services.market.import_progress() is not None
+        if importing:  # the note changes with every poll: nothing to cache
+            top, bottom, note, sectors, holdings, as_of = compute()
+        else:
+            key = services.result_key("movers", state, bool(dark), by, fill_state)
+            cached = services.cache.get_or_compute(key, compute)
+            top, bottom, note, sectors, holdings, as_of = cached
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         sides = _sides(ctx.outputs_list[0])
         exports = [{"fileName": csv_file_name(state, as_of, side)} for side in sides]
         holdings = holdings.assign(name=[normal_case(str(n)) for n in holdings["name"]])
         table = create_holdings_table(holdings)
-        return [rows[side] for side in sides], exports, note, sectors, table
+        tables_rows = [rows.get(side, []) for side in sides]
+        return tables_rows, exports, note, sectors, table, not importing
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),

@@ -58,4 +58,5 @@ def register(app: Dash, services: Services) -> None:
             services.settings,
             progress=lambda step: set_progress(progress_values(step)),
         )
-        return outcome.message, source_badge_text(market.source, market.updated_at())
+        badge = source_badge_text(market.source, market.updated_at(), market.stale_note())
+        return outcome.message, badge

@@ -58,6 +58,7 @@ CHART_FIELDS = (
     "as_of",
     "compare",
     "scale",
+    "rates",
 )
 """What the chart area depends on; other changes leave it alone."""
 MOVERS_FIELDS = ("period", "as_of", "include", "exclude")
@@ -113,11 +114,9 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
     compare_symbol = parse_ticker(_text(compare)) if compare else None
     if compare and compare_symbol is None:
         problems.append(f"“{str(compare)[:30]}” is not a ticker to compare with.")
-    is_whole = isinstance(channel, int | float) and float(channel).is_integer()
-    channel_weeks = int(channel) if is_whole else previous.channel
-    if not CHANNEL_MIN <= channel_weeks <= CHANNEL_MAX:
-        problems.append(f"Channel window must be {CHANNEL_MIN}-{CHANNEL_MAX} weeks.")
-        channel_weeks = previous.channel
+    channel_weeks, problem = channel_window(channel, previous.channel)
+    if problem:
+        problems.append(problem)
     if period == "from":
         start = parse_date(from_date, today) or start_of_period(previous, today)
         period_value = start.isoformat() if start else previous.period
@@ -136,6 +135,8 @@ def state_from_controls(values: list[Any], previous: ViewState, today: date) -> 
         exclude=parse_sectors(",".join(_texts(exclude))) or (),
         compare=compare_symbol,
         scale="log" if log else "linear",
+        screen=previous.screen,
+        within=previous.within,
     )
     return ViewUpdate(state, tuple(problems))
 
@@ -146,6 +147,36 @@ def start_of_period(state: ViewState, today: date) -> date | None:
         return period_start(state.period, state.as_of or today).date()
     except ValueError:
         return None
+
+
+def channel_window(value: object, kept: int) -> tuple[int, str]:
+    """The channel window asked for, or ``kept`` and a note naming the value refused.
+
+    The input has no browser-side min/max: a browser would send an out-of-range number as
+    nothing, and the page could not say what it refused.
+    """
+    whole = _whole_number(value)
+    if whole is not None and CHANNEL_MIN <= whole <= CHANNEL_MAX:
+        return whole, ""
+    shown = "empty" if value in (None, "") else f"“{str(value)[:12]}”"
+    return kept, (
+        f"Channel window {shown} refused: it must be a whole number of weeks from "
+        f"{CHANNEL_MIN} to {CHANNEL_MAX}; kept {kept}."
+    )
+
+
+def _whole_number(value: object) -> int | None:
+    """``value`` as an int if the browser sent a whole number (of any size), else None.
+
+    ``float()`` of a 400-digit integer overflows, so integers are taken as they are.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _text(value: object) -> str:

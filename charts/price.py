@@ -1,22 +1,25 @@
 """The price chart: candlesticks with channel and averages over price, and indicator panels.
 
-Data in, ``go.Figure`` out. All panels share one time axis; there is no range slider and
-the hover is unified, so one vertical line reads every panel at once.
+Data in, ``go.Figure`` out, drawn as TradingView users expect: price axis on the right with
+the last close tagged, a crosshair, one readout of every panel at the hovered bar, a drag
+that pans and room right of the last candle. No range slider.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from analysis.numbers import compact, price, price_decimals, signed
 from charts.theme import (
     AVERAGE_COLORS,
     CHANNEL_COLOR,
     DOWN_COLOR,
+    TRANSPARENT,
     UP_COLOR,
     template_for,
     watermark,
@@ -24,6 +27,12 @@ from charts.theme import (
 
 PANEL_TITLES = {"volume": "Volume", "macd": "MACD (12, 26, 9)", "rsi": "RSI (14)"}
 PANEL_ORDER = ("volume", "macd", "rsi")
+PANEL_GAP = 0.03
+"""Paper height between two panels; each panel's title sits inside its own top edge."""
+RIGHT_ROOM_BARS = 3
+"""Empty bars right of the last candle, as TradingView leaves them."""
+HOVER_FORMATS = {"1d": "%a %b %d, %Y", "1wk": "Week of %b %d, %Y", "1mo": "%B %Y"}
+LINE_GREY = "#888"
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class ChartInput:
     hidden: frozenset[str] = frozenset()
     """Overlays drawn but hidden (by key: ``sma50``, ``bb``, ``channel``), so that the
     browser can show them without asking the server for a new figure."""
+    caption: str = ""
+    """A line under the title: as-of date and source, so an exported PNG says both."""
 
     def overlay_trace_style(self, key: str) -> dict[str, object]:
         """What marks a trace as overlay ``key``, and whether it starts visible."""
@@ -72,6 +83,12 @@ class ChartStyle:
     daily: bool = False
     simulated: bool = False
     dark: bool = False
+    monthly: bool = False
+
+    @property
+    def interval(self) -> str:
+        """The bar interval drawn: ``1d``, ``1wk`` or ``1mo``."""
+        return "1d" if self.daily else "1mo" if self.monthly else "1wk"
 
 
 def panels_of(data: ChartInput) -> list[str]:
@@ -80,8 +97,27 @@ def panels_of(data: ChartInput) -> list[str]:
     return [name for name in PANEL_ORDER if shown[name]]
 
 
+def panel_domains(count: int) -> list[tuple[float, float]]:
+    """Paper y ranges of price (first, 55% of the height) and ``count`` panels below it."""
+    if count < 0:
+        raise ValueError(f"panel count must be >= 0, got {count}")
+    if count == 0:
+        return [(0.0, 1.0)]
+    usable = 1.0 - PANEL_GAP * count
+    heights = [0.55 * usable] + [0.45 * usable / count] * count
+    domains, top = [], 1.0
+    for height in heights:
+        domains.append((max(top - height, 0.0), top))
+        top -= height + PANEL_GAP
+    return domains
+
+
 def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure:
-    """The whole chart: price row first, then volume, MACD and RSI rows as asked."""
+    """The whole chart: price first, then volume, MACD and RSI panels on one time axis.
+
+    One x axis for every panel (``hoversubplots='axis'``): the unified hover reads every
+    panel at the hovered bar, and the crosshair's vertical line crosses them all.
+    """
     style = style or ChartStyle()
     bars = data.bars
     missing = {"open", "high", "low", "close", "volume"} - set(bars.columns)
@@ -89,45 +125,144 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
         raise ValueError(f"price_figure needs OHLCV columns; missing {sorted(missing)}")
     if bars.empty:
         return message_figure(f"{data.title}: no bars to show", style)
+    decimals = price_decimals(float(bars["close"].iloc[-1]))
     panels = panels_of(data)
-    rows = 1 + len(panels)
-    heights = [0.55] + [0.45 / len(panels)] * len(panels) if panels else [1.0]
-    figure = make_subplots(
-        rows=rows,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.025,
-        row_heights=heights,
-        subplot_titles=[""] + [PANEL_TITLES[p] for p in panels],
-    )
-    _add_price(figure, data, style)
-    for row, panel in enumerate(panels, start=2):
+    figure = go.Figure()
+    _lay_out_axes(figure, panels, bars, style, decimals)
+    _add_price(figure, data, style, decimals)
+    for number, panel in enumerate(panels, start=2):
+        axis = f"y{number}"
         if panel == "volume":
-            _add_volume(figure, bars, row)
+            _add_volume(figure, bars, axis)
         elif panel == "macd" and data.macd is not None:
-            _add_macd(figure, data.macd, row)
+            _add_macd(figure, data.macd, axis)
         elif panel == "rsi" and data.rsi is not None:
-            _add_rsi(figure, data.rsi, row)
+            _add_rsi(figure, data.rsi, axis)
+        figure.add_annotation(_panel_title(panel_title(panel, data), axis))
+    title: dict[str, object] = {"text": html.escape(data.title), "x": 0.01, "xanchor": "left"}
+    if data.caption:
+        title["subtitle"] = {"text": html.escape(data.caption), "font": {"size": 12}}
     figure.update_layout(
         template=template_for(style.dark),
-        title={"text": html.escape(data.title), "x": 0.01, "xanchor": "left"},
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        title=title,
         hovermode="x unified",
+        hoversubplots="axis",
+        dragmode="pan",
+        modebar={"bgcolor": TRANSPARENT},
+        hoverlabel={
+            "bgcolor": "rgba(33, 37, 41, 0.85)" if style.dark else "rgba(255, 255, 255, 0.85)"
+        },
         showlegend=True,
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
-        margin={"l": 55, "r": 20, "t": 60, "b": 30},
-        uirevision=data.title,
+        legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
+        margin={"l": 10, "r": 70, "t": 90, "b": 30},
+        # A zoom survives redraws of the same bars (an indicator added), not a new range.
+        uirevision=f"{data.title}|{style.interval}|{bars.index[0]:%Y-%m-%d}",
     )
-    figure.update_xaxes(rangeslider_visible=False, showspikes=True, spikemode="across")
-    if style.daily:
-        figure.update_xaxes(rangebreaks=[{"bounds": ["sat", "mon"]}])
-    figure.update_yaxes(type="log" if style.log_scale else "linear", row=1, col=1)
+    _tag_last_price(figure, bars, style, decimals)
     if style.simulated:
-        figure.add_annotation(watermark())
+        figure.add_annotation(watermark(style.dark))
     return figure
 
 
-def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
+def _lay_out_axes(
+    figure: go.Figure, panels: list[str], bars: pd.DataFrame, style: ChartStyle, decimals: int
+) -> None:
+    """One time axis at the bottom; price and panel axes on the right, stacked."""
+    domains = panel_domains(len(panels))
+    spikes = {
+        "showspikes": True,
+        "spikemode": "across",
+        "spikesnap": "cursor",
+        "spikedash": "dot",
+        "spikethickness": 1,
+        "spikecolor": LINE_GREY,
+    }
+    step = pd.Series(bars.index).diff().median() if len(bars) > 1 else pd.Timedelta(days=7)
+    xaxis: dict[str, object] = {
+        "anchor": "y" if not panels else f"y{len(domains)}",
+        "domain": [0.0, 1.0],
+        "rangeslider": {"visible": False},
+        "range": [bars.index[0] - step / 2, bars.index[-1] + step * RIGHT_ROOM_BARS],
+        "hoverformat": HOVER_FORMATS[style.interval],
+        **spikes,
+    }
+    if style.daily:
+        xaxis["rangebreaks"] = [{"bounds": ["sat", "mon"]}]
+    axes: dict[str, object] = {"xaxis": xaxis}
+    for number, domain in enumerate(domains, start=1):
+        name = "yaxis" if number == 1 else f"yaxis{number}"
+        axes[name] = {
+            "domain": list(domain),
+            "anchor": "x",
+            "side": "right",
+            "ticklabelposition": "outside",
+            **spikes,
+        }
+    axes["yaxis"] = {
+        **axes["yaxis"],  # type: ignore[dict-item]
+        "type": "log" if style.log_scale else "linear",
+        "tickformat": f",.{decimals}f",
+        "hoverformat": f",.{decimals}f",
+    }
+    figure.update_layout(**axes)
+
+
+def panel_title(panel: str, data: ChartInput) -> str:
+    """A panel's name and its value at the last bar, as TradingView's pane legends show."""
+    name = PANEL_TITLES[panel]
+    if panel == "volume":
+        return f"{name}  {compact(float(data.bars['volume'].iloc[-1]))}"
+    if panel == "macd" and data.macd is not None:
+        last = data.macd.iloc[-1]
+        values = [("", last["macd"]), ("signal ", last["signal"]), ("hist ", last["hist"])]
+        return name + "".join(
+            f"  {label}{price(float(value), 2)}" for label, value in values if not pd.isna(value)
+        )
+    if panel == "rsi" and data.rsi is not None and not pd.isna(data.rsi.iloc[-1]):
+        return f"{name}  {price(float(data.rsi.iloc[-1]), 1)}"
+    return name
+
+
+def _panel_title(text: str, axis: str) -> dict[str, object]:
+    """A title inside the top-left corner of its own panel, never on the panel above."""
+    return {
+        "text": html.escape(text),
+        "xref": "paper",
+        "yref": f"{axis} domain",
+        "x": 0.0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11},
+    }
+
+
+def readout(bars: pd.DataFrame, decimals: int) -> list[str]:
+    """Each bar's OHLC, change from the previous close and volume, for the hover readout."""
+    previous = bars["close"].shift(1)
+    lines = []
+    for (o, h, low, c, v), before in zip(
+        bars[["open", "high", "low", "close", "volume"]].itertuples(index=False, name=None),
+        previous,
+        strict=True,
+    ):
+        text = (
+            f"O {price(o, decimals)}  H {price(h, decimals)}  "
+            f"L {price(low, decimals)}  C {price(c, decimals)}"
+        )
+        if not pd.isna(before) and before:
+            change = c - before
+            text += f"  {signed(change, decimals)} ({signed(100.0 * change / before, 2, '%')})"
+        lines.append(f"{text}  Vol {compact(v)}")
+    return lines
+
+
+def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle, decimals: int) -> None:
     bars = data.bars
+    names = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}
     figure.add_trace(
         go.Candlestick(
             x=bars.index,
@@ -135,15 +270,17 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
             high=bars["high"],
             low=bars["low"],
             close=bars["close"],
-            name="Daily" if style.daily else "Weekly",
+            name=names[style.interval],
+            text=readout(bars, decimals),
+            hovertemplate="%{text}<extra></extra>",
             increasing={"line": {"color": UP_COLOR}, "fillcolor": UP_COLOR},
             decreasing={"line": {"color": DOWN_COLOR}, "fillcolor": DOWN_COLOR},
-        ),
-        row=1,
-        col=1,
+            xaxis="x",
+            yaxis="y",
+        )
     )
     if data.channel is not None:
-        _add_channel(figure, data.channel, data.overlay_trace_style("channel"))
+        _add_channel(figure, data.channel, data.overlay_trace_style("channel"), decimals)
     if data.bollinger is not None:
         for column, dash in (("upper", "dot"), ("middle", "dash"), ("lower", "dot")):
             figure.add_trace(
@@ -154,10 +291,10 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
                     legendgroup="bollinger",
                     showlegend=column == "middle",
                     line={"width": 1, "dash": dash, "color": "#8e7cc3"},
+                    hoverinfo="skip",
+                    yaxis="y",
                     **data.overlay_trace_style("bb"),
-                ),
-                row=1,
-                col=1,
+                )
             )
     for position, (label, series) in enumerate(data.averages.items()):
         figure.add_trace(
@@ -166,26 +303,62 @@ def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle) -> None:
                 y=series,
                 name=label,
                 line={"width": 1.6, "color": AVERAGE_COLORS[position % len(AVERAGE_COLORS)]},
+                hovertemplate=f"%{{y:,.{decimals}f}}",
+                yaxis="y",
                 **data.overlay_trace_style(data.overlay_keys.get(label, label)),
-            ),
-            row=1,
-            col=1,
+            )
         )
     if "partial" in bars.columns and bool(bars["partial"].iloc[-1]):
         figure.add_annotation(
             x=bars.index[-1],
-            y=float(bars["high"].iloc[-1]),
+            y=1.0,
+            xref="x",
+            yref="y domain",
+            yanchor="top",
             text="in progress",
-            showarrow=True,
-            arrowhead=2,
-            ay=-28,
-            font={"size": 11},
-            row=1,
-            col=1,
+            showarrow=False,
+            font={"size": 11, "color": LINE_GREY},
+            bgcolor="rgba(128, 128, 128, 0.12)",
         )
 
 
-def _add_channel(figure: go.Figure, channel: ChannelLines, overlay: dict[str, object]) -> None:
+def _tag_last_price(
+    figure: go.Figure, bars: pd.DataFrame, style: ChartStyle, decimals: int
+) -> None:
+    """The last close tagged on the price axis, with a dotted line across, as TradingView does."""
+    last = bars.iloc[-1]
+    close = float(last["close"])
+    at = math.log10(close) if style.log_scale and close > 0 else close
+    color = UP_COLOR if close >= float(last["open"]) else DOWN_COLOR
+    figure.add_shape(
+        type="line",
+        xref="x domain",
+        x0=0,
+        x1=1,
+        yref="y",
+        y0=close,
+        y1=close,
+        line={"width": 1, "dash": "dot", "color": color},
+        name="last price",
+    )
+    figure.add_annotation(
+        text=price(close, decimals),
+        xref="paper",
+        x=1.0,
+        xanchor="left",
+        yref="y",
+        y=at,
+        showarrow=False,
+        bgcolor=color,
+        font={"color": "#ffffff", "size": 11},
+        borderpad=2,
+        name="last price",
+    )
+
+
+def _add_channel(
+    figure: go.Figure, channel: ChannelLines, overlay: dict[str, object], decimals: int
+) -> None:
     lines = channel.lines
     for column, dash in (("upper", "solid"), ("middle", "dash"), ("lower", "solid")):
         figure.add_trace(
@@ -197,25 +370,42 @@ def _add_channel(figure: go.Figure, channel: ChannelLines, overlay: dict[str, ob
                 showlegend=column == "middle",
                 line={"width": 1.4, "dash": dash, "color": CHANNEL_COLOR},
                 hoverinfo="skip" if column == "middle" else None,
+                hovertemplate=None if column == "middle" else f"%{{y:,.{decimals}f}}",
+                yaxis="y",
                 **overlay,
-            ),
-            row=1,
-            col=1,
+            )
         )
-    figure.add_vrect(
+    figure.add_shape(
+        type="rect",
+        xref="x",
         x0=channel.fit_start,
         x1=channel.fit_end,
+        yref="y domain",
+        y0=0,
+        y1=1,
         fillcolor=CHANNEL_COLOR,
         opacity=0.06,
         line_width=0,
+        layer="below",
         name="overlay:channel",
         visible=overlay["visible"],
-        row=1,
-        col=1,
     )
 
 
-def _add_volume(figure: go.Figure, bars: pd.DataFrame, row: int) -> None:
+def _hline(figure: go.Figure, axis: str, level: float, dash: str = "solid") -> None:
+    figure.add_shape(
+        type="line",
+        xref="x domain",
+        x0=0,
+        x1=1,
+        yref=axis,
+        y0=level,
+        y1=level,
+        line={"width": 1, "dash": dash, "color": LINE_GREY},
+    )
+
+
+def _add_volume(figure: go.Figure, bars: pd.DataFrame, axis: str) -> None:
     up = bars["close"] >= bars["open"]
     figure.add_trace(
         go.Bar(
@@ -224,13 +414,14 @@ def _add_volume(figure: go.Figure, bars: pd.DataFrame, row: int) -> None:
             name="Volume",
             marker={"color": up.map({True: UP_COLOR, False: DOWN_COLOR}).tolist(), "line_width": 0},
             showlegend=False,
-        ),
-        row=row,
-        col=1,
+            hoverinfo="skip",  # the price readout carries the volume
+            yaxis=axis,
+        )
     )
+    figure.update_layout({_layout_axis(axis): {"tickformat": "~s", "nticks": 3}})
 
 
-def _add_macd(figure: go.Figure, macd: pd.DataFrame, row: int) -> None:
+def _add_macd(figure: go.Figure, macd: pd.DataFrame, axis: str) -> None:
     hist = macd["hist"]
     figure.add_trace(
         go.Bar(
@@ -239,9 +430,9 @@ def _add_macd(figure: go.Figure, macd: pd.DataFrame, row: int) -> None:
             name="MACD hist",
             marker={"color": (hist >= 0).map({True: UP_COLOR, False: DOWN_COLOR}).tolist()},
             showlegend=False,
-        ),
-        row=row,
-        col=1,
+            hovertemplate="%{y:.2f}",
+            yaxis=axis,
+        )
     )
     for column, color in (("macd", "#1f77b4"), ("signal", "#ff7f0e")):
         figure.add_trace(
@@ -251,14 +442,15 @@ def _add_macd(figure: go.Figure, macd: pd.DataFrame, row: int) -> None:
                 name="MACD" if column == "macd" else "Signal",
                 line={"width": 1.3, "color": color},
                 showlegend=False,
-            ),
-            row=row,
-            col=1,
+                hovertemplate="%{y:.2f}",
+                yaxis=axis,
+            )
         )
-    figure.add_hline(y=0, line={"width": 1, "color": "#888"}, row=row, col=1)
+    _hline(figure, axis, 0.0)
+    figure.update_layout({_layout_axis(axis): {"nticks": 4}})
 
 
-def _add_rsi(figure: go.Figure, rsi: pd.Series, row: int) -> None:
+def _add_rsi(figure: go.Figure, rsi: pd.Series, axis: str) -> None:
     figure.add_trace(
         go.Scatter(
             x=rsi.index,
@@ -266,13 +458,18 @@ def _add_rsi(figure: go.Figure, rsi: pd.Series, row: int) -> None:
             name="RSI 14",
             line={"width": 1.3, "color": "#9467bd"},
             showlegend=False,
-        ),
-        row=row,
-        col=1,
+            hovertemplate="%{y:.1f}",
+            yaxis=axis,
+        )
     )
     for level in (30, 70):
-        figure.add_hline(y=level, line={"width": 1, "dash": "dot", "color": "#888"}, row=row, col=1)
-    figure.update_yaxes(range=[0, 100], row=row, col=1)
+        _hline(figure, axis, level, "dot")
+    figure.update_layout({_layout_axis(axis): {"range": [0, 100], "tickvals": [30, 70]}})
+
+
+def _layout_axis(axis: str) -> str:
+    """'y3' -> 'yaxis3'."""
+    return "yaxis" + axis[1:]
 
 
 def message_figure(message: str, style: ChartStyle | None = None) -> go.Figure:
@@ -284,6 +481,8 @@ def message_figure(message: str, style: ChartStyle | None = None) -> go.Figure:
     figure = go.Figure()
     figure.update_layout(
         template=template_for(style.dark),
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[

@@ -79,5 +79,5 @@ def sector_figure(
         clickmode="event",
     )
     if simulated:
-        figure.add_annotation(watermark())
+        figure.add_annotation(watermark(dark))
     return figure

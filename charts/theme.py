@@ -7,6 +7,8 @@ DOWN_COLOR = "#ef5350"
 CHANNEL_COLOR = "#2962ff"
 AVERAGE_COLORS = ("#f57c00", "#7b1fa2", "#00897b", "#c2185b")
 SIMULATED_LABEL = "SIMULATED DATA"
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+"""Figure backgrounds: the card behind shows through, in either theme."""
 
 
 def template_for(dark: bool) -> str:
@@ -14,8 +16,11 @@ def template_for(dark: bool) -> str:
     return "plotly_dark" if dark else "plotly_white"
 
 
-def watermark() -> dict[str, object]:
-    """A large faint label across the plot so no screenshot passes simulated data as real."""
+def watermark(dark: bool = False) -> dict[str, object]:
+    """A large faint label across the plot so no screenshot passes simulated data as real.
+
+    Stronger on the dark theme, where the light theme's faint red disappears.
+    """
     return {
         "text": SIMULATED_LABEL,
         "xref": "paper",
@@ -23,5 +28,8 @@ def watermark() -> dict[str, object]:
         "x": 0.5,
         "y": 0.6,
         "showarrow": False,
-        "font": {"size": 54, "color": "rgba(220, 30, 30, 0.13)"},
+        "font": {
+            "size": 54,
+            "color": "rgba(255, 99, 99, 0.24)" if dark else "rgba(220, 30, 30, 0.13)",
+        },
     }

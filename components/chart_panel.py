@@ -10,7 +10,17 @@ from dash import dcc, html
 
 from components import ids
 
-GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "scrollZoom": False, "responsive": True}
+GRAPH_CONFIG: dcc.Graph.Config = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendChartToCloud", "select2d", "lasso2d"],
+}
+"""The wheel zooms (as on TradingView); no upload to Plotly's cloud, no point selection."""
+SHOWN_CHART = {"height": "var(--r2k-chart-height)"}
+"""A shown chart's style. A responsive dcc.Graph without an inline height sets one of 100%,
+which overrides the stylesheet's, and then collapses to 0 px on the first zoom."""
+HIDDEN_CHART = {"display": "none"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,18 @@ class ChartContent:
     message: str
     read: list[Any]
     drawn: dict[str, Any]
+    export_name: str = "chart"
+    """The PNG export's file name (without extension): ticker, as-of date and source."""
+    compare: dict[str, Any] | None = None
+    """The relative chart, drawn when the view names a ``compare`` ticker: the page then
+    opens on the Relative tab, as the link's author saw it."""
+
+    @property
+    def config(self) -> dcc.Graph.Config:
+        """The price chart's config, its PNG export named after what it shows."""
+        config = GRAPH_CONFIG.copy()
+        config["toImageButtonOptions"] = {"filename": self.export_name}
+        return config
 
 
 def create_chart_card(content: ChartContent) -> dbc.Card:
@@ -32,6 +54,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
 
     The price chart starts with ``content``: the page paints it without a callback.
     """
+    relative = content.compare is not None
     return dbc.Card(
         [
             dbc.Tabs(
@@ -40,25 +63,22 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                     dbc.Tab(label="Relative", tab_id="compare"),
                 ],
                 id=ids.CHART_TABS,
-                active_tab="price",
+                active_tab="compare" if relative else "price",
                 className="px-2 pt-1",
             ),
             dcc.Store(id=ids.DRAWN_CHART, data=content.drawn),
+            dcc.Store(id=ids.PRICE_FIT),
             html.Div(content.message, id=ids.CHART_MESSAGE, className="px-3 pt-2", role="status"),
             dcc.Loading(
                 [
                     dcc.Graph(
                         id=ids.PRICE_CHART,
                         figure=content.figure,
-                        config=GRAPH_CONFIG,
+                        config=content.config,
                         className="r2k-price-chart",
+                        style=HIDDEN_CHART if relative else SHOWN_CHART,
                     ),
-                    dcc.Graph(
-                        id=ids.COMPARE_CHART,
-                        config=GRAPH_CONFIG,
-                        className="r2k-compare-chart",
-                        style={"display": "none"},
-                    ),
+                    create_compare_graph(content.compare),
                 ],
                 type="circle",
                 delay_show=250,
@@ -66,6 +86,20 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
         ],
         className="mb-3",
     )
+
+
+def create_compare_graph(figure: dict[str, Any] | None) -> dcc.Graph:
+    """The relative chart: shown with ``figure``, else hidden (and with no figure at all: a
+    graph given ``figure=None`` fails in the browser on a reload)."""
+    graph = dcc.Graph(
+        id=ids.COMPARE_CHART,
+        config=GRAPH_CONFIG,
+        className="r2k-compare-chart",
+        style=HIDDEN_CHART if figure is None else SHOWN_CHART,
+    )
+    if figure is not None:
+        graph.figure = figure  # type: ignore[attr-defined]
+    return graph
 
 
 def create_read_card(content: ChartContent) -> dbc.Card:

@@ -23,8 +23,20 @@ INDICATOR_LABELS = {
     "volume": "Volume",
     "macd": "MACD",
     "rsi": "RSI",
+    "breadth": "Breadth (index)",
+    "rates": "Yields (Relative tab)",
 }
-RANGE_LABELS = {"1y": "1Y", "2y": "2Y", "5y": "5Y", "10y": "10Y", "max": "Max"}
+RANGE_LABELS = {
+    "1m": "1M",
+    "3m": "3M",
+    "6m": "6M",
+    "ytd": "YTD",
+    "1y": "1Y",
+    "2y": "2Y",
+    "5y": "5Y",
+    "10y": "10Y",
+    "max": "Max",
+}
 
 
 def _labelled(
@@ -73,8 +85,12 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                             debounce=True,
                             maxLength=15,
                             placeholder="e.g. IWM",
+                            list=ids.TICKER_OPTIONS,
+                            autoComplete="off",
                             style={"maxWidth": "9rem"},
                         ),
+                        html.Datalist(id=ids.TICKER_OPTIONS),
+                        dcc.Store(id=ids.TICKER_CHOICES),
                         dbc.Button(
                             index_ticker,
                             id=ids.INDEX_BUTTON,
@@ -94,6 +110,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     options=[
                         {"label": "Weekly", "value": "1wk"},
                         {"label": "Daily", "value": "1d"},
+                        {"label": "Monthly", "value": "1mo"},
                     ],
                     value=shown[ids.INTERVAL_RADIO],
                     inline=True,
@@ -124,9 +141,6 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 dbc.Input(
                     id=ids.CHANNEL_INPUT,
                     type="number",
-                    min=CHANNEL_MIN,
-                    max=CHANNEL_MAX,
-                    step=1,
                     value=shown[ids.CHANNEL_INPUT],
                     debounce=True,
                     size="sm",

@@ -17,19 +17,24 @@ SIMULATED_NOTICE = (
 )
 
 
-def source_badge_text(source: ResolvedSource, updated: datetime | None) -> str:
-    """The badge's words: where the data comes from and when it last changed."""
-    if updated is None:
-        return source.label
-    return f"{source.label} · updated {updated:%Y-%m-%d %H:%M}"
+def source_badge_text(
+    source: ResolvedSource, updated: datetime | None, stale: str | None = None
+) -> str:
+    """The badge's words: where the data comes from, when it last changed, and whether the
+    last fetch failed (``stale``: one line saying what could not be updated)."""
+    text = source.label if updated is None else f"{source.label} · updated {updated:%Y-%m-%d %H:%M}"
+    return text if stale is None else f"{text} · {stale}"
 
 
-def create_source_badge(source: ResolvedSource, updated: datetime | None) -> dbc.Badge:
-    """The data source and its freshness, red when simulated."""
+def create_source_badge(
+    source: ResolvedSource, updated: datetime | None, stale: str | None = None
+) -> dbc.Badge:
+    """The data source and its freshness, red when simulated, amber when stale."""
+    color = "danger" if source.simulated else "warning" if stale else "secondary"
     return dbc.Badge(
-        source_badge_text(source, updated),
+        source_badge_text(source, updated, stale),
         id=ids.SOURCE_BADGE,
-        color="danger" if source.simulated else "secondary",
+        color=color,
         className="ms-2 text-wrap",
     )
 
@@ -48,13 +53,15 @@ def create_source_banner(source: ResolvedSource) -> dbc.Alert:
     )
 
 
-def create_header(source: ResolvedSource, updated: datetime | None) -> html.Div:
+def create_header(
+    source: ResolvedSource, updated: datetime | None, stale: str | None = None
+) -> html.Div:
     """Title, badge, the refresh control and the light/dark switch."""
     return html.Div(
         [
             html.H1("r2k-dash", className="h4 mb-0 me-1"),
             html.Span("small caps, weekly", className="text-body-secondary small me-2"),
-            create_source_badge(source, updated),
+            create_source_badge(source, updated, stale),
             create_refresh_control(source),
             dbc.Switch(
                 id=ids.THEME_SWITCH,

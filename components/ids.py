@@ -20,6 +20,8 @@ THEME_SWITCH = "theme-switch"
 
 # Chart controls
 TICKER_INPUT = "ticker-input"
+TICKER_OPTIONS = "ticker-options"
+TICKER_CHOICES = "ticker-choices"
 INDEX_BUTTON = "index-button"
 INTERVAL_RADIO = "interval-radio"
 RANGE_SELECT = "range-select"
@@ -33,6 +35,7 @@ COMPARE_INPUT = "compare-input"
 # Chart and read
 CHART_TABS = "chart-tabs"
 PRICE_CHART = "price-chart"
+PRICE_FIT = "price-fit"
 COMPARE_CHART = "compare-chart"
 CHART_MESSAGE = "chart-message"
 READ_PANEL = "read-panel"
@@ -48,8 +51,25 @@ LAGGARDS_SLOT = "laggards-slot"
 MOVERS_EXPORT = "movers-export"
 LAGGARDS_EXPORT = "laggards-export"
 MOVERS_NOTE = "movers-note"
+IMPORT_POLL = "import-poll"
 SECTOR_CHART = "sector-chart"
+
+# The first fill of an empty store (progress shown in the movers area)
+FILL_POLL = "fill-poll"
+FILL_STATE = "fill-state"
+FILL_PROGRESS_ROW = "fill-progress-row"
+FILL_PROGRESS = "fill-progress"
+FILL_PROGRESS_TEXT = "fill-progress-text"
 HOLDINGS_TABLE = "holdings-table"
+
+# Market internals: breadth under the index chart, the technical screen
+BREADTH_PANEL = "breadth-panel"
+BREADTH_CHART = "breadth-chart"
+SCREEN_STATE = "screen-state"
+SCREEN_WITHIN = "screen-within"
+SCREEN_SLOT = "screen-slot"
+SCREEN_NOTE = "screen-note"
+MOVERS_RANK = "movers-rank"
 
 # Refresh from the page
 REFRESH_BUTTON = "refresh-button"
@@ -93,3 +113,10 @@ def sector_button(sector: str) -> dict[str, str]:
 def holding(ticker: str) -> dict[str, str]:
     """The id of the button that charts the holding ``ticker``."""
     return {"type": HOLDING, "ticker": ticker}
+
+
+# The screen's table, like the movers tables, is made once the chart is drawn.
+SCREEN_TABLE = "screen-table"
+SCREEN_TABLE_ID = {"type": SCREEN_TABLE, "name": "screen"}
+EVERY_SCREEN_TABLE = {"type": SCREEN_TABLE, "name": ALL}
+"""The screen table in a callback, or none while the page is still drawing its chart."""

@@ -5,23 +5,31 @@ from __future__ import annotations
 from datetime import date
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
 
+from callbacks.internals import shows_breadth
 from callbacks.services import Services
 from components import ids
 from components.chart_panel import ChartContent, create_chart_card, create_read_card
 from components.control_values import shown_values
 from components.controls import create_chart_controls
+from components.footer import create_footer
 from components.header import create_header, create_source_banner
-from components.movers import create_movers_section
+from components.internals import create_breadth_panel, create_screen_section
+from components.movers import FillNote, create_movers_section
 from components.sectors import create_sectors_section
 from components.view_state import ViewState, to_query
 
 
 def create_layout(
-    services: Services, state: ViewState, chart: ChartContent, today: date | None = None
+    services: Services,
+    state: ViewState,
+    chart: ChartContent,
+    today: date | None = None,
+    fill: FillNote | None = None,
 ) -> dbc.Container:
-    """The page showing ``state``, its chart already drawn (``chart``).
+    """The page showing ``state``, its chart already drawn (``chart``), and the first fill's
+    progress (``fill``) while an empty store is being filled.
 
     Built per page load, so the badge shows the data's current freshness. The view stores
     start at ``state``; the view callback moves them on when the URL says otherwise.
@@ -39,7 +47,7 @@ def create_layout(
             dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
             dcc.Store(id=ids.CHART_PAINTED),
-            create_header(market.source, market.updated_at()),
+            create_header(market.source, market.updated_at(), market.stale_note()),
             create_source_banner(market.source),
             dbc.Alert(
                 id=ids.IGNORED_PARAMS,
@@ -51,18 +59,22 @@ def create_layout(
             create_chart_controls(market.index_ticker, today, shown),
             dbc.Row(
                 [
-                    dbc.Col(create_chart_card(chart), lg=8),
+                    dbc.Col(
+                        [
+                            create_chart_card(chart),
+                            create_breadth_panel(shows_breadth(state, market.index_ticker)),
+                        ],
+                        lg=8,
+                    ),
                     dbc.Col(create_read_card(chart), lg=4, className="mb-3"),
                 ],
                 className="r2k-chart-row",
             ),
-            create_movers_section(today, shown),
+            create_movers_section(today, shown, fill),
             create_sectors_section(),
-            html.Footer(
-                "Prices: Yahoo Finance via yfinance (personal use). Membership: iShares IWM "
-                "holdings. Not investment advice.",
-                className="small text-body-secondary my-3",
-            ),
+            # Last: its table arrives after the chart, and nothing below it moves then.
+            create_screen_section(state),
+            create_footer(market.source),
         ],
         fluid=True,
         tag="main",

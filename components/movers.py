@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,12 @@ from dash import dcc, html
 
 from components import ids
 from components.controls import create_date_picker
+from components.internals import create_rank_switch
+from components.refresh import HIDDEN
 from market.universe import GICS_SECTORS
+
+IMPORT_POLL_MS = 1000
+"""How often the page asks how far the import of the user's CSV files is."""
 
 PERIOD_OPTIONS = [
     {"label": "1W", "value": "1w"},
@@ -33,6 +39,24 @@ WEIGHT_FORMAT = (
 
 GRID_ROWS_SHOWN = 15
 """Rows in view before scrolling; the grid holds every ranked row."""
+
+FILL_POLL_MS = 1000
+"""How often a page asks how far the first fill is, while it runs."""
+
+
+@dataclass(frozen=True)
+class FillNote:
+    """What the movers area shows of the first fill of an empty store: plain words and counts.
+
+    ``state`` changes only when the fill starts or ends; the tables are ranked again then.
+    """
+
+    state: str
+    running: bool
+    done: int
+    total: int
+    text: str
+
 
 COLUMN_DEFS = [
     {"field": "ticker", "headerName": "Ticker", "width": 122, "pinned": "left"},
@@ -61,6 +85,18 @@ COLUMN_DEFS = [
         "pinned": "right",
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format('+,.1f')(params.value) + '%'"},
+        "useValueFormatterForExport": False,
+        "cellClassRules": RETURN_CLASSES,
+    },
+    {
+        "field": "contribution_pct",
+        "headerName": "Contrib.",
+        "headerTooltip": "Contribution to the index's return, in percentage points",
+        "width": 92,
+        "type": "rightAligned",
+        "valueFormatter": {
+            "function": "params.value == null ? '' : d3.format('+.3f')(params.value)"
+        },
         "useValueFormatterForExport": False,
         "cellClassRules": RETURN_CLASSES,
     },
@@ -193,13 +229,59 @@ def _table_card(title: str, slot_id: str, export_id: str) -> dbc.Card:
     )
 
 
-def create_movers_section(today: date, shown: Mapping[str, Any]) -> html.Div:
-    """Filters (``shown``: each one's value by id), a note, and the two tables side by side."""
+def create_fill_progress(fill: FillNote | None) -> html.Div:
+    """The first fill's progress bar and words, shown (and polled) only while it runs.
+
+    A page opened during the fill starts with it shown, so a reload shows the progress at
+    once; the poll stops when the fill ends.
+    """
+    running = fill is not None and fill.running
+    return html.Div(
+        [
+            dcc.Interval(id=ids.FILL_POLL, interval=FILL_POLL_MS, disabled=not running),
+            dcc.Store(id=ids.FILL_STATE, data=fill.state if fill is not None else None),
+            html.Div(
+                html.Div(
+                    [
+                        dbc.Progress(
+                            id=ids.FILL_PROGRESS,
+                            value=fill.done if fill is not None else 0,
+                            max=max(fill.total, 1) if fill is not None else 1,
+                            striped=True,
+                            animated=True,
+                            style={"width": "12rem", "height": "0.75rem"},
+                        ),
+                        html.Span(
+                            fill.text if fill is not None else "",
+                            id=ids.FILL_PROGRESS_TEXT,
+                            className="small",
+                            role="status",
+                        ),
+                    ],
+                    className="d-flex flex-wrap align-items-center gap-2",
+                ),
+                id=ids.FILL_PROGRESS_ROW,
+                style={} if running else HIDDEN,
+                className="mb-2",
+            ),
+        ]
+    )
+
+
+def create_movers_section(
+    today: date, shown: Mapping[str, Any], fill: FillNote | None = None
+) -> html.Div:
+    """Filters (``shown``: each one's value by id), the first fill's progress while it runs,
+    a note, and the two tables side by side."""
     return html.Div(
         [
             html.H2("Movers and laggards", className="h5 mt-2"),
             create_movers_filters(today, shown),
+            create_rank_switch(),
+            create_fill_progress(fill),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
+            # Enabled while the user's CSV files are imported: the note shows the progress.
+            dcc.Interval(id=ids.IMPORT_POLL, interval=IMPORT_POLL_MS, disabled=True),
             dbc.Row(
                 [
                     dbc.Col(

@@ -13,23 +13,32 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
+from analysis.screen import SCREEN_STATES
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
 
-INTERVALS = ("1wk", "1d")
-RANGES = ("1y", "2y", "5y", "10y", "max")
+INTERVALS = ("1wk", "1d", "1mo")
+RANGES = ("1m", "3m", "6m", "ytd", "1y", "2y", "5y", "10y", "max")
 OVERLAYS = ("sma20", "sma50", "sma200", "ema20", "bb", "channel")
 """Drawn over price: shown or hidden in the browser, without asking the server."""
 PANELS = ("volume", "macd", "rsi")
 """Drawn below price: each changes the chart's grid, so the server redraws it."""
-INDICATORS = OVERLAYS + PANELS
+INTERNALS = ("breadth", "rates")
+"""Market internals: breadth under the index's chart; Treasury yields on the Relative tab."""
+INDICATORS = OVERLAYS + PANELS + INTERNALS
 DEFAULT_INDICATORS = ("sma50", "channel", "volume", "macd", "rsi")
 PERIODS = ("1w", "1m", "3m", "ytd", "1y")
 SCALES = ("linear", "log")
 CHANNEL_MIN, CHANNEL_MAX = 8, 520
+SCREEN_ALL = "all"
+WITHIN_MAX = 520
 EARLIEST_DATE = date(1990, 1, 1)
 MAX_PARAM_LENGTH = 200
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_QUERY_LENGTH = 4000
+"""Longest query read; a longer one (which no page of ours writes) is ignored whole."""
+MAX_PARAMS = 40
+"""Most parameters read from a query; the rest are ignored, and named as one."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,10 @@ class ViewState:
     exclude: tuple[str, ...] = ()
     compare: str | None = None
     scale: str = "linear"
+    screen: str | None = None
+    """The screen table's state filter (a state of ``SCREEN_STATES`` or ``all``)."""
+    within: int | None = None
+    """The screen keeps states that began in the last ``within`` weeks."""
     ignored: tuple[str, ...] = field(default=(), compare=False)
     """Query parameters that were not understood (names only, cut short)."""
 
@@ -55,6 +68,11 @@ class ViewState:
     def overlays(self) -> tuple[str, ...]:
         """The indicators shown over price."""
         return tuple(name for name in self.indicators if name in OVERLAYS)
+
+    @property
+    def rates(self) -> bool:
+        """Whether the Relative tab shows Treasury yields."""
+        return "rates" in self.indicators
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -71,7 +89,10 @@ def parse_query(query: object, default_ticker: str, today: date) -> ViewState:
     state = ViewState(ticker=default_ticker)
     ignored: list[str] = []
     text = query if isinstance(query, str) else ""
-    pairs = parse_qsl(text.lstrip("?"), keep_blank_values=True)
+    if len(text) > MAX_QUERY_LENGTH:
+        return replace(state, ignored=(f"(query over {MAX_QUERY_LENGTH} characters)",))
+    parts = text.lstrip("?").split("&", MAX_PARAMS)
+    pairs = parse_qsl("&".join(parts[:MAX_PARAMS]), keep_blank_values=True)
     for name, raw in pairs:
         value = raw.strip()
         parsed = _parse_param(state, name, value, today) if len(value) <= MAX_PARAM_LENGTH else None
@@ -79,6 +100,8 @@ def parse_query(query: object, default_ticker: str, today: date) -> ViewState:
             ignored.append(_describe(name))
         else:
             state = parsed
+    if len(parts) > MAX_PARAMS:
+        ignored.append(f"(parameters after the {MAX_PARAMS}th)")
     return replace(state, ignored=tuple(ignored))
 
 
@@ -104,15 +127,23 @@ def to_query(state: ViewState) -> str:
         params.append(("compare", state.compare))
     if state.scale != "linear":
         params.append(("scale", state.scale))
+    if state.screen:
+        params.append(("screen", state.screen))
+    if state.within is not None:
+        params.append(("within", str(state.within)))
     return "?" + urlencode(params)
 
 
 def parse_date(raw: object, today: date) -> date | None:
-    """A date between 1990 and today from ``YYYY-MM-DD``, else None (also for a non-string)."""
-    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()[:10]):
+    """A date between 1990 and today from ``YYYY-MM-DD`` and nothing more, else None.
+
+    Anything after the date (``2024-01-01<script>``, a time) makes it not a date: a value
+    that is only partly used would be silently changed, not named as ignored.
+    """
+    if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()):
         return None
     try:
-        value = date.fromisoformat(raw.strip()[:10])
+        value = date.fromisoformat(raw.strip())
     except ValueError:
         return None
     return value if EARLIEST_DATE <= value <= today else None
@@ -181,6 +212,12 @@ def _parse_param(state: ViewState, name: str, value: str, today: date) -> ViewSt
         return replace(state, compare=compare or None) if compare is not None else None
     if name == "scale":
         return replace(state, scale=value) if value in SCALES else None
+    if name == "screen":
+        known = value in SCREEN_STATES or value == SCREEN_ALL
+        return replace(state, screen=value) if known else None
+    if name == "within":
+        whole = value.isascii() and value.isdigit() and 1 <= int(value) <= WITHIN_MAX
+        return replace(state, within=int(value)) if whole else None
     return None
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,13 +22,17 @@ from dash import Dash
 from dash_auth import BasicAuth, OIDCAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from hosting.login_limit import LoginThrottle
 from settings import Settings
 
 AccessMode = Literal["open", "basic", "oidc"]
 
 HASH_METHODS = ("scrypt", "pbkdf2")
 OIDC_PROVIDER = "sso"
-_VERIFIED_LIMIT = 1024
+VERIFIED_LIMIT = 1024
+"""Verified user and password pairs each worker remembers at once."""
+VERIFIED_SECONDS = 900.0
+"""How long a verified pair is remembered before its hash is checked again."""
 
 
 def hash_password(password: str) -> str:
@@ -82,32 +90,54 @@ class PasswordCheck:
     """``check(user, password)`` against the stored hashes, remembering recent successes.
 
     A hash check costs about 0.1 s of CPU by design, and a browser sends the credentials with
-    every request (a page load makes dozens), so a verified pair is remembered as an HMAC under
-    a per-process key (never the password itself). Unknown users cost a hash check too, so
-    timing does not tell which user names exist.
+    every request (a page load makes dozens), so a verified pair is remembered for
+    ``remember_for`` seconds as an HMAC under a per-process key (never the password itself),
+    at most ``VERIFIED_LIMIT`` of them (the oldest is forgotten first). Unknown users cost a
+    hash check too, so timing does not tell which user names exist.
     """
 
-    def __init__(self, users: dict[str, str]) -> None:
+    def __init__(
+        self,
+        users: dict[str, str],
+        remember_for: float = VERIFIED_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not users:
             raise ValueError("expected at least one user")
+        if remember_for <= 0:
+            raise ValueError(f"expected a positive number of seconds, got {remember_for!r}")
         self._users = dict(users)
         self._decoy = next(iter(self._users.values()))
         self._key = secrets.token_bytes(32)
-        self._verified: set[bytes] = set()
+        self._remember_for = remember_for
+        self._clock = clock
+        self._verified: OrderedDict[bytes, float] = OrderedDict()
+
+    def _digest(self, user: str, password: str) -> bytes:
+        text = f"{user}\0{password}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, text, hashlib.sha256).digest()
+
+    def remembers(self, user: str, password: str) -> bool:
+        """Whether this pair was verified within ``remember_for`` seconds (no hashing)."""
+        digest = self._digest(user, password)
+        expires = self._verified.get(digest)
+        if expires is None:
+            return False
+        if self._clock() < expires:
+            return True
+        del self._verified[digest]
+        return False
 
     def __call__(self, user: str, password: str) -> bool:
-        digest = hmac.new(
-            self._key, f"{user}\0{password}".encode("utf-8", "surrogatepass"), hashlib.sha256
-        ).digest()
-        if digest in self._verified:
+        if self.remembers(user, password):
             return True
         stored = self._users.get(user)
         matches = check_password_hash(stored or self._decoy, password)
         if not (matches and stored is not None):
             return False
-        if len(self._verified) >= _VERIFIED_LIMIT:
-            self._verified.clear()
-        self._verified.add(digest)
+        self._verified[self._digest(user, password)] = self._clock() + self._remember_for
+        while len(self._verified) > VERIFIED_LIMIT:
+            self._verified.popitem(last=False)
         return True
 
 
@@ -130,29 +160,49 @@ def access_mode(settings: Settings) -> AccessMode:
 
 
 class _HashedBasicAuth(BasicAuth):
-    """dash-auth's BasicAuth with every route private and a tolerant header parser.
+    """dash-auth's BasicAuth with every route private, a tolerant header parser and a limit
+    on failed logins.
 
     dash-auth 2.3 reads the JSON body of ``/_dash-update-component`` (for its public-callback
     list) before checking credentials, so a malformed anonymous POST there fails with 400,
     415 or 500 instead of 401; and a malformed ``Authorization`` header raises. Here nothing
-    is public and werkzeug parses the header.
+    is public and werkzeug parses the header. Credentials verified recently pass without a
+    hash check; others are checked only while neither the client's address nor the user name
+    is blocked for failing (see ``LoginThrottle``); a blocked one gets 429.
     """
+
+    def __init__(
+        self, app: Dash, check: PasswordCheck, throttle: LoginThrottle, secret_key: str
+    ) -> None:
+        self._check = check
+        self._throttle = throttle
+        super().__init__(app, auth_func=check, secret_key=secret_key)
 
     def _protect(self) -> None:
         @self.app.server.before_request
         def _require_login() -> flask.Response | None:
-            return None if self.is_authorized() else self.login_request()
+            return self._login()
 
-    def is_authorized(self) -> bool:
+    def _login(self) -> flask.Response | None:
         credentials = flask.request.authorization
         if credentials is None or credentials.type != "basic":
-            return False
+            return self.login_request()
         user, password = credentials.username or "", credentials.password or ""
-        if not self._auth_func(user, password):
-            return False
+        if not self._check.remembers(user, password):
+            keys = (f"address {flask.request.remote_addr}", f"user {user}")
+            wait = self._throttle.wait(*keys)
+            if wait > 0:
+                return _too_many_failures(wait)
+            if not self._check(user, password):
+                self._throttle.failed(*keys)
+                return self.login_request()
+            self._throttle.succeeded(*keys)
         if flask.session.get("user", {}).get("email") != user:
             flask.session["user"] = {"email": user, "groups": []}
-        return True
+        return None
+
+    def is_authorized(self) -> bool:
+        return self._login() is None
 
     def login_request(self) -> flask.Response:
         return flask.Response(
@@ -161,6 +211,16 @@ class _HashedBasicAuth(BasicAuth):
             mimetype="text/plain",
             headers={"WWW-Authenticate": 'Basic realm="r2k-dash", charset="UTF-8"'},
         )
+
+
+def _too_many_failures(wait: float) -> flask.Response:
+    seconds = max(1, math.ceil(wait))
+    return flask.Response(
+        f"Too many failed logins from this address or for this user; try again in {seconds} s.",
+        status=429,
+        mimetype="text/plain",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 class _SingleSignOn(OIDCAuth):
@@ -177,7 +237,10 @@ def require_login(app: Dash, settings: Settings, secret_key: str) -> AccessMode:
     mode = access_mode(settings)
     if mode == "basic" and settings.auth_users:
         _HashedBasicAuth(
-            app, auth_func=PasswordCheck(load_users(settings.auth_users)), secret_key=secret_key
+            app,
+            PasswordCheck(load_users(settings.auth_users)),
+            LoginThrottle(settings.login_free_failures, settings.login_max_delay),
+            secret_key,
         )
     elif mode == "oidc":
         sso = _SingleSignOn(app, secret_key=secret_key, secure_session=True)

@@ -12,16 +12,21 @@ within ``refresh_min_interval`` seconds of the last (the modification time of a 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import diskcache
 import filelock
+import flask
 from dash import CeleryManager, DiskcacheManager
+from werkzeug.exceptions import TooManyRequests
 
 from market.refresh import RefreshProgress, RefreshSummary, refresh
 from market.sources import DIRECT, ResolvedSource
@@ -46,6 +51,75 @@ class PageRefresh:
     summary: RefreshSummary | None = None
 
 
+class CappedDiskcacheManager(DiskcacheManager):
+    """Dash's diskcache manager, starting at most ``max_jobs`` job processes at once in this
+    worker and ``max_per_user`` for one user (the login name, else the client's address).
+
+    Dash forks a process for every background request, and a client can post them faster
+    than they finish (200 refresh posts forked 200 processes). One more than allowed is
+    answered 429; the processes this worker started are reaped as they end.
+    """
+
+    def __init__(self, cache: diskcache.Cache, max_jobs: int, max_per_user: int) -> None:
+        if max_jobs < 1 or max_per_user < 1:
+            raise ValueError(
+                f"expected at least one job in all and per user, got {max_jobs!r}, {max_per_user!r}"
+            )
+        super().__init__(cache)
+        self._max_jobs = max_jobs
+        self._max_per_user = max_per_user
+        self._running: dict[int, tuple[Any, str]] = {}
+
+    def running_jobs(self, user: str | None = None) -> int:
+        """Job processes of this worker still running, in all or for ``user``."""
+        for pid, (process, _) in list(self._running.items()):
+            if not process.is_alive():
+                process.join()
+                del self._running[pid]
+        return sum(1 for _, owner in self._running.values() if user is None or owner == user)
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> int:
+        """Start the job in a process of its own, unless a cap is reached (429)."""
+        from multiprocess import Process  # as Dash's own manager does
+
+        user = _requester()
+        if self.running_jobs() >= self._max_jobs or self.running_jobs(user) >= self._max_per_user:
+            raise TooManyRequests(
+                "Too many background jobs are running; try again when one has finished."
+            )
+        process = Process(
+            target=_run_job, args=(job_fn, key, self._make_progress_key(key), args, context)
+        )
+        process.start()
+        self._running[process.pid] = (process, user)
+        return int(process.pid)
+
+
+def _run_job(job_fn: Callable[..., None], *args: Any) -> None:
+    """In the job's process, forked from a worker: stop accepting connections, then the job.
+
+    Forked from a gevent worker, the process inherits the worker's event loop, which still
+    watches the listening socket: whenever the job waited on I/O, the loop would accept a
+    client's connection in the job's process and drop it when the job ended.
+    """
+    baseserver = sys.modules.get("gevent.baseserver")
+    if baseserver is not None:
+        for thing in gc.get_objects():
+            if isinstance(thing, baseserver.BaseServer) and thing.started:
+                thing.stop_accepting()
+    job_fn(*args)
+
+
+def _requester() -> str:
+    """Who asks, for the per-user cap: the login name, else the client's address."""
+    if not flask.has_request_context():
+        return ""
+    credentials = flask.request.authorization
+    if credentials is not None and credentials.username:
+        return f"user {credentials.username}"
+    return f"address {flask.request.remote_addr}"
+
+
 def background_manager(settings: Settings) -> DiskcacheManager | CeleryManager:
     """Celery with Redis when ``settings.redis_url`` is set, otherwise diskcache on disk."""
     if settings.redis_url:
@@ -53,7 +127,9 @@ def background_manager(settings: Settings) -> DiskcacheManager | CeleryManager:
 
         return CeleryManager(create_celery(settings))
     cache = diskcache.Cache(str(Path(settings.cache_dir) / "background"))
-    return DiskcacheManager(cache)
+    return CappedDiskcacheManager(
+        cache, settings.max_background_jobs, settings.max_background_jobs_per_user
+    )
 
 
 def next_refresh_allowed(store: Store, min_interval: float) -> datetime | None:
@@ -102,6 +178,7 @@ def run_page_refresh(
         store,
         progress=progress,
         history_years=settings.history_years,
+        universe_years=settings.universe_years,
         chunk_size=settings.batch_size,
         lock_timeout=LOCK_WAIT_SECONDS,
     )
@@ -127,11 +204,12 @@ def _stamp(store: Store, now: float) -> None:
 def _describe(summary: RefreshSummary, store: Store, settings: Settings) -> str:
     if summary.error and not summary.useful and summary.error.startswith("another refresh"):
         return BUSY_MESSAGE
-    result = (
-        f"Refreshed: {summary.describe()}."
-        if summary.useful
-        else f"Refresh failed: {summary.reason()}."
-    )
+    if summary.complete:
+        result = f"Refreshed: {summary.describe()}."
+    elif summary.useful:
+        result = f"Refreshed in part: {summary.describe()}; {summary.reason()}."
+    else:
+        result = f"Refresh failed: {summary.reason()}."
     allowed = next_refresh_allowed(store, settings.refresh_min_interval)
     if allowed is None or settings.refresh_min_interval <= 0:
         return result

@@ -88,6 +88,7 @@ def run_refresh(
         list(tickers) if tickers is not None else None,
         progress=report,
         history_years=settings.history_years,
+        universe_years=settings.universe_years,
         chunk_size=settings.batch_size,
         lock_timeout=TASK_LOCK_WAIT_SECONDS,
     )

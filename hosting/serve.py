@@ -3,7 +3,9 @@
 Each worker builds its own app before taking requests (``load`` runs in the worker, the app
 is not preloaded in the master), so the data source is resolved and pandas-ta's numba code
 is warmed up at start, never in a user's request, and no worker inherits another's state.
-Debug is off whatever ``R2K_DEBUG`` says: no debugger, no tracebacks in responses.
+Debug is off whatever ``R2K_DEBUG`` says: no debugger, no tracebacks in responses. The
+workers are gevent's (``hosting.worker``), so slow clients cost greenlets, not workers, and
+gunicorn's limits on request lines and headers answer 414 and 431.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ from typing import Any
 from dash import Dash
 from gunicorn.app.base import BaseApplication
 
+from hosting.preload import on_starting
 from hosting.security import check_serving
+from hosting.worker import timed_worker
 from settings import Settings
 
 WORKER_TIMEOUT = 120
 """Seconds a worker may be silent (including building its app) before gunicorn restarts it."""
+WORKER_CONNECTIONS = 1000
+"""Connections one worker holds at once (open, slow or idle); each costs a greenlet."""
+LIMIT_REQUEST_LINE = 4094
+"""Longest request line (method, path and query), else 414."""
+LIMIT_REQUEST_FIELDS = 50
+"""Most header fields in a request, else 431."""
+LIMIT_REQUEST_FIELD_SIZE = 8190
+"""Longest header field, else 431."""
 
 
 def production_settings(settings: Settings) -> Settings:
@@ -30,17 +42,28 @@ def production_settings(settings: Settings) -> Settings:
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    """gunicorn's settings for serving: bind address, workers, no control socket."""
+    """gunicorn's settings for serving: bind address, gevent workers, timeouts and limits.
+
+    Headers must arrive within ``header_timeout`` seconds in all (gunicorn's gevent worker
+    bounds them by ``keepalive``), and a body may not stall for ``body_timeout`` seconds.
+    """
     host = settings.host.strip("[]")
     bind = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
     return {
         "bind": [bind],
         "workers": settings.workers,
+        "worker_class": timed_worker(settings.body_timeout),
+        "worker_connections": WORKER_CONNECTIONS,
+        "keepalive": settings.header_timeout,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "timeout": WORKER_TIMEOUT,
         "control_socket_disable": True,
         "preload_app": False,
         "proc_name": "r2k-dash",
         "accesslog": "-",
+        "on_starting": on_starting,  # libraries imported once, shared by the workers
     }
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from market.bars import BAR_COLUMNS
+from market.demo_rates import simulated_yields
 from market.provider import FetchResult
 from market.universe import GICS_SECTORS, make_universe
 
@@ -213,9 +214,12 @@ class DemoProvider:
         market = self._built()
         found: dict[str, pd.DataFrame] = {}
         missing: list[str] = []
+        yields = simulated_yields(market.dates, self.seed)
         for ticker in dict.fromkeys(tickers):
             column = market.column_of.get(ticker.strip().upper())
             bars = None if column is None else _bars_of(market, column, self.seed, start, end)
+            if ticker.strip().upper() in yields:
+                bars = _window(yields[ticker.strip().upper()], start, end)
             if bars is None or bars.empty:
                 missing.append(ticker)
             else:
@@ -469,6 +473,16 @@ def _tracking_correction(
         growth = np.exp(log_path[rows.start + 1 : rows.stop + 1] - log_path[rows])
         correction[rows] = np.log(growth @ share)
     return np.diff(index_log) - correction
+
+
+def _window(bars: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
+    """The rows of ``bars`` from ``start`` to ``end`` (both included; None: open)."""
+    keep = np.ones(len(bars), dtype=bool)
+    if start is not None:
+        keep &= bars.index >= pd.Timestamp(start)
+    if end is not None:
+        keep &= bars.index <= pd.Timestamp(end)
+    return bars.loc[keep]
 
 
 def _bars_of(

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 
 from market.provider import SourceUnavailableError
 
-YAHOO_HOST = "query1.finance.yahoo.com"
+YAHOO_HOST = "query2.finance.yahoo.com"
+"""The host yfinance asks for bars (its chart API); the crumb comes from query1."""
 YAHOO_PORT = 443
 
 
@@ -36,14 +38,40 @@ def run_with_deadline[T](fn: Callable[[], T], seconds: float, what: str = "the r
         except BaseException as exc:
             error.append(exc)
 
-    worker = threading.Thread(target=call, name=f"deadline: {what}", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    if _threads_are_greenlets():
+        finished = _run_in_os_thread(call, seconds)
+    else:
+        worker = threading.Thread(target=call, name=f"deadline: {what}", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        finished = not worker.is_alive()
+    if not finished:
         raise SourceUnavailableError(f"{what} did not finish within {seconds:g} s")
     if error:
         raise error[0]
     return outcome["value"]
+
+
+def _threads_are_greenlets() -> bool:
+    """True in a gevent worker of ``r2k serve``, where ``threading`` is monkey-patched."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+def _run_in_os_thread(call: Callable[[], None], seconds: float) -> bool:
+    """Run ``call`` in one of gevent's real OS threads; True when it ended within ``seconds``.
+
+    A greenlet could not be abandoned: curl blocks the whole worker while it waits, so the
+    deadline would never fire and every other client of the worker would wait too.
+    """
+    import gevent
+
+    task = gevent.get_hub().threadpool.spawn(call)
+    try:
+        task.get(timeout=seconds)
+    except gevent.Timeout:
+        return False
+    return True
 
 
 def probe(host: str = YAHOO_HOST, port: int = YAHOO_PORT, timeout: float = 3.0) -> bool:

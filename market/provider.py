@@ -25,12 +25,14 @@ class FetchResult:
     """The outcome of asking a provider for bars.
 
     ``bars`` holds only tickers that came back with data; ``missing`` the ones that came
-    back empty (unknown or delisted); ``failed`` the ones whose request failed, with why.
+    back empty (unknown or delisted); ``failed`` the ones whose request failed, with why;
+    ``requests`` how many HTTP requests it took (0 when the source is not on the network).
     """
 
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     failed: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TextIO
 
 import filelock
@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from market.provider import FetchResult, Provider, SourceUnavailableError, SymbolResolver
+from market.sessions import NEW_YORK, last_final_session, now_utc
 from market.store import BarsBatch, Store, Written
 
 _SHORTER = "not stored: the result was shorter than what is stored"
@@ -37,6 +38,9 @@ about as much as reading 10 to 20 bars files) rather than from each bars file.""
 
 REVISION_TOLERANCE = 1e-4
 """Relative change of an overlapping close that means the stored history was re-adjusted."""
+
+BACKFILL_GRACE = pd.Timedelta(days=10)
+"""Stored bars starting this soon after the wanted history start count as the whole of it."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,11 @@ class RefreshProgress:
 
 @dataclass(frozen=True)
 class RefreshSummary:
-    """What a refresh did; ``error`` says why it stopped early, if it did."""
+    """What a refresh did; ``error`` says why it stopped early, if it did.
+
+    ``provisional`` holds bars of sessions still open at the refresh (shown, never stored);
+    ``requests`` counts the HTTP requests the provider made.
+    """
 
     fetched: int = 0
     fresh: int = 0
@@ -58,20 +66,29 @@ class RefreshSummary:
     failed: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    provisional: dict[str, pd.DataFrame] = field(default_factory=dict)
+    requests: int = 0
 
     @property
     def useful(self) -> bool:
         """True when anything was stored or was already fresh."""
         return self.fetched > 0 or self.fresh > 0
 
+    @property
+    def complete(self) -> bool:
+        """True when every ticker is stored up to date or Yahoo said it has no data."""
+        return self.error is None and not self.failed and (self.useful or bool(self.missing))
+
     def describe(self) -> str:
-        """One line: fetched, already fresh, missing, failed, and why it stopped."""
+        """One line: fetched, already fresh, missing, failed, requests, and why it stopped."""
         parts = [
             f"fetched {self.fetched}",
             f"already fresh {self.fresh}",
             f"missing {len(self.missing)}{_examples(self.missing)}",
             f"failed {len(self.failed)}{_examples(self.failed)}",
         ]
+        if self.requests:
+            parts.append(f"{self.requests} HTTP requests")
         line = ", ".join(parts)
         if self.error:
             line += f"; stopped: {self.error}"
@@ -80,12 +97,18 @@ class RefreshSummary:
         return line
 
     def reason(self) -> str:
-        """Why nothing useful came of the refresh (meaningful when ``useful`` is False)."""
+        """Why the refresh is not complete (meaningful when ``complete`` is False)."""
+        if not self.useful:
+            if self.error:
+                return f"nothing could be fetched: {self.error}"
+            if not self.missing and not self.failed:
+                return "nothing to refresh: no tickers"
+            return "nothing could be fetched: every ticker came back missing or failed"
+        kept = "what was stored before is kept as it was"
         if self.error:
-            return f"nothing could be fetched: {self.error}"
-        if not self.missing and not self.failed:
-            return "nothing to refresh: no tickers"
-        return "nothing could be fetched: every ticker came back missing or failed"
+            return f"incomplete: {self.error}; {kept}"
+        first = next(iter(self.failed.values()))
+        return f"incomplete: {len(self.failed)} tickers failed (first: {first}); {kept}"
 
 
 def refresh(
@@ -100,6 +123,9 @@ def refresh(
     chunk_size: int = 100,
     lock_timeout: float | None = None,
     update_closes: bool = True,
+    now: datetime | None = None,
+    universe_years: int | None = None,
+    backfill: bool = False,
 ) -> RefreshSummary:
     """Fetch what ``store`` lacks of ``tickers`` (default: the universe plus the index).
 
@@ -109,14 +135,23 @@ def refresh(
     Universe tickers the provider knows under another spelling are stored under that one.
     With ``lock_timeout``, a refresh that cannot get the store's lock in time (another one
     is running) gives up and says so. ``update_closes=False`` leaves the universe's closes
-    file alone (a single-ticker fetch for the page does not need it rebuilt).
+    file alone (a single-ticker fetch for the page does not need it rebuilt). Bars of a
+    session not yet closed at ``now`` (default: this moment) are kept in the summary's
+    ``provisional``, never stored: the first refresh after the close fetches that day.
+    ``universe_years`` (default ``history_years``) is the history a new universe member gets
+    when ``tickers`` is None (movers need about two years, the index keeps ``history_years``);
+    ``backfill`` fetches whole the tickers whose stored bars start later than that (a member
+    fetched with the shorter history, now charted).
     """
+    if universe_years is not None and universe_years < 1:
+        raise ValueError(f"refresh needs universe_years >= 1 or None, got {universe_years}")
     if chunk_size < 1 or history_years < 1 or overlap_days < 0:
         raise ValueError(
             "refresh needs chunk_size >= 1, history_years >= 1 and overlap_days >= 0, got "
             f"{chunk_size}, {history_years}, {overlap_days}"
         )
-    end = today or date.today()
+    moment = now or now_utc()
+    end = today or pd.Timestamp(moment).tz_convert(NEW_YORK).date()
     lock = store.lock(lock_timeout)
     try:
         lock.acquire()
@@ -125,10 +160,17 @@ def refresh(
     try:
         warnings: list[str] = []
         symbols = list(tickers) if tickers is not None else _all_tickers(provider, store, warnings)
-        run = _Run(provider, store, store.batch(), end, list(dict.fromkeys(symbols)), progress)
-        run.fetch_all(history_years, overlap_days, chunk_size)
+        final = last_final_session(moment, end)
+        run = _Run(
+            provider, store, store.batch(), end, final, list(dict.fromkeys(symbols)), progress
+        )
+        years = dict.fromkeys(run.tickers, history_years)
+        if tickers is None and universe_years is not None:
+            index = {provider.index_ticker, provider.benchmark_ticker}
+            years.update({t: universe_years for t in run.tickers if t not in index})
+        run.fetch_all(years, overlap_days, chunk_size, backfill)
         if tickers is None and isinstance(provider, SymbolResolver):
-            run.resolve_spellings(provider, history_years)
+            run.resolve_spellings(provider, universe_years or history_years)
         run.batch.sync()
         if run.fetched and update_closes:
             run.batch.rebuild_closes()
@@ -144,8 +186,12 @@ def refresh_command(
     *,
     stream: TextIO | None = None,
     history_years: int = 12,
+    universe_years: int | None = None,
 ) -> int:
-    """``r2k refresh``: a progress bar, a closing summary line, 0 when anything is useful.
+    """``r2k refresh``: a progress bar, a closing summary line, 0 when the run was complete.
+
+    Any ticker that failed (Yahoo did not answer, an error page, rate limited) or a run that
+    stopped early ends with status 1 and a line saying why; stored data is kept as it was.
 
     ``stream`` defaults to the standard error of the moment of the call.
     """
@@ -158,9 +204,16 @@ def refresh_command(
             bar.set_postfix(failures=step.failures, refresh=False)
             bar.refresh()
 
-        summary = refresh(provider, store, tickers, history_years=history_years, progress=report)
+        summary = refresh(
+            provider,
+            store,
+            tickers,
+            history_years=history_years,
+            universe_years=universe_years,
+            progress=report,
+        )
     print(f"r2k refresh: {summary.describe()}", file=stream)
-    if summary.useful:
+    if summary.complete:
         return 0
     print(f"r2k refresh: {summary.reason()}", file=stream)
     return 1
@@ -216,28 +269,46 @@ class _Run:
     store: Store
     batch: BarsBatch
     today: date
+    final: pd.Timestamp
+    """The last session closed at the refresh: later bars of a real market are provisional
+    (a simulated one has no sessions in progress)."""
     tickers: list[str]
     progress: Callable[[RefreshProgress], None] | None
     fetched: int = 0
     fresh: int = 0
     done: int = 0
+    requests: int = 0
     missing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    provisional: dict[str, pd.DataFrame] = field(default_factory=dict)
     error: str | None = None
 
-    def fetch_all(self, history_years: int, overlap_days: int, chunk_size: int) -> None:
-        """Fetch every stale ticker; then fetch whole those re-adjusted or found unreadable."""
-        last_session = pd.offsets.BDay().rollback(pd.Timestamp(self.today))
-        history_start = pd.Timestamp(self.today) - pd.DateOffset(years=history_years)
+    def fetch_all(
+        self, years: dict[str, int], overlap_days: int, chunk_size: int, backfill: bool = False
+    ) -> None:
+        """Fetch every stale ticker; then fetch whole those re-adjusted or found unreadable
+        (and, with ``backfill``, those whose stored history is shorter than ``years``)."""
+        last_session = self.final
+        starts_by_years = {
+            count: pd.Timestamp(self.today) - pd.DateOffset(years=count)
+            for count in set(years.values())
+        }
+        history_starts = {ticker: starts_by_years[count] for ticker, count in years.items()}
         stored: dict[str, _Stored] = {}
         starts: dict[str, pd.Timestamp] = {}
+        shallow: list[str] = []
         many = len(self.tickers) >= _MANY_TICKERS
         known = self.store.closes_of(self.tickers) if many else {}
         for ticker in self.tickers:
+            history_start = history_starts[ticker]
             try:
                 span = self._stored_span(ticker, overlap_days, known.get(ticker))
             except ValueError as error:
                 self._finish(ticker, failure=str(error))
+                continue
+            if backfill and span is not None and span.first > history_start + BACKFILL_GRACE:
+                stored[ticker] = span
+                shallow.append(ticker)
                 continue
             if span is not None and span.last >= last_session:
                 self.fresh += 1
@@ -249,12 +320,13 @@ class _Run:
                 history_start if span is None else span.last - pd.Timedelta(days=overlap_days)
             )
         self._report()
-        again = self._fetch(starts, stored, chunk_size)
+        again = self._fetch(starts, stored, chunk_size) + shallow
         if self.error is not None:
             for ticker in again:
                 self._finish(ticker, failure="history to fetch again whole; that did not run")
         elif again:
-            self._fetch({t: min(stored[t].first, history_start) for t in again}, {}, chunk_size)
+            whole = {t: min(stored[t].first, history_starts[t]) for t in again}
+            self._fetch(whole, {}, chunk_size)
 
     def resolve_spellings(self, resolver: SymbolResolver, history_years: int) -> None:
         """Store missing universe tickers found under their other spelling; rename them."""
@@ -269,7 +341,8 @@ class _Run:
             self.error = str(error) or type(error).__name__
             return
         for original, symbol in resolution.renamed.items():
-            if self.batch.write(symbol, resolution.bars[symbol]) is Written.STORED:
+            bars = self._final_part(symbol, resolution.bars[symbol])
+            if bars is not None and self.batch.write(symbol, bars) is Written.STORED:
                 self.fetched += 1
                 self.missing.remove(original)
         self.store.write_universe(resolution.apply(universe))
@@ -282,6 +355,8 @@ class _Run:
             failed=dict(self.failed),
             error=self.error,
             warnings=warnings,
+            provisional=dict(self.provisional),
+            requests=self.requests,
         )
 
     def _stored_span(
@@ -328,6 +403,7 @@ class _Run:
                     return again
                 if number + 1 < len(requests):
                     pending = ask(number + 1)
+                self.requests += result.requests
                 again += self._take(chunk, result, stored)
                 self.batch.sync()
                 self._report()
@@ -341,12 +417,14 @@ class _Run:
         again: list[str] = []
         writes: list[tuple[str, pd.DataFrame, bool]] = []
         for ticker in chunk:
-            bars = result.bars.get(ticker)
+            fetched = result.bars.get(ticker)
+            bars = self._final_part(ticker, fetched)
             span = stored.get(ticker)
             if ticker in result.failed:
                 self._finish(ticker, failure=result.failed[ticker])
             elif bars is None or bars.empty:
-                self.missing.append(ticker)
+                if fetched is None or fetched.empty:
+                    self.missing.append(ticker)
                 self._finish(ticker)
             elif span is not None and _readjusted(span, bars):
                 again.append(ticker)
@@ -366,6 +444,16 @@ class _Run:
             else:
                 self._finish(ticker, failure=_SHORTER)
         return again
+
+    def _final_part(self, ticker: str, bars: pd.DataFrame | None) -> pd.DataFrame | None:
+        """``bars`` up to the last closed session; later ones are kept as provisional."""
+        if bars is None or bars.empty or not isinstance(bars.index, pd.DatetimeIndex):
+            return bars
+        if self.provider.simulated or bars.index[-1] <= self.final:
+            return bars
+        self.provisional[ticker] = bars.loc[bars.index > self.final]
+        final = bars.loc[bars.index <= self.final]
+        return None if final.empty else final
 
     def _finish(self, ticker: str, failure: str | None = None) -> None:
         if failure is not None:

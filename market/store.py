@@ -23,14 +23,16 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import filelock
 import numpy as np
@@ -46,6 +48,9 @@ from market.universe import validate_universe
 _SOURCES_KEY = b"r2k_sources"
 """closes.parquet metadata: the (inode, mtime_ns, size) of each bars file it was built from."""
 
+_DIGEST_KEY = b"r2k_crc32"
+"""Every file's metadata: the CRC-32 of each column's values as written (see ``_digest``)."""
+
 _Signature = tuple[int, int, int]
 """A file's (inode, mtime_ns, size): it changes with every write (see ``_signature``)."""
 
@@ -54,6 +59,9 @@ _Check = Callable[[pd.DataFrame], pd.DataFrame]
 
 _WRITERS = 4
 """Threads that write bars files at once (see ``BarsBatch.write_many``)."""
+
+_LEFTOVER_SECONDS = 60.0
+"""A temporary file untouched for this long is a leftover of a killed writer, not a write."""
 
 _log = logging.getLogger(__name__)
 
@@ -123,6 +131,27 @@ class Store:
         stems = (path.stem for path in self.bars_dir.glob("*.parquet"))
         return sorted(stem for stem in stems if parse_ticker(stem) == stem)
 
+    def set_aside(self) -> list[str]:
+        """Files set aside as unreadable and not written again since, relative to ``root``.
+
+        Such as ``universe.parquet`` or ``bars/IWM.parquet``: what the store lacks because a
+        file was damaged, so that the page can say so instead of only showing less.
+        """
+        names = set()
+        for directory in (self.root, self.bars_dir):
+            if not directory.is_dir():
+                continue
+            for aside in directory.glob("*.corrupt-*"):
+                original = directory / aside.name.partition(".corrupt-")[0]
+                if not original.exists():
+                    names.add(original.relative_to(self.root).as_posix())
+        return sorted(names)
+
+    def bars_set_aside(self, ticker: str) -> bool:
+        """Whether a bars file of ``ticker`` was set aside and none was written since."""
+        path = self.bars_path(ticker)
+        return not path.exists() and any(self.bars_dir.glob(f"{path.name}.corrupt-*"))
+
     # Universe
 
     def read_universe(self) -> pd.DataFrame | None:
@@ -160,6 +189,19 @@ class Store:
         """Bring closes.parquet up to date with the bars files, re-reading only changed ones."""
         self._rebuild_closes({})
 
+    def write_closes(self, closes: Mapping[str, pd.Series]) -> None:
+        """Save closes.parquet from each ticker's daily closes, for a store without bars files.
+
+        For sources whose own files hold the bars (``csv:DIR``): only the wide closes are
+        kept here. Nothing is written when ``closes`` is empty.
+        """
+        columns = {t: (s.index.to_numpy(), s.to_numpy(dtype="float64")) for t, s in closes.items()}
+        wide = _wide({check_ticker(t): column for t, column in columns.items()})
+        if wide.columns.empty:
+            return
+        _write_table(pa.Table.from_pandas(wide, preserve_index=True), self.closes_path)
+        self._touch()
+
     def closes_of(self, tickers: Sequence[str]) -> dict[str, pd.Series]:
         """The stored closes of those ``tickers`` whose column in closes.parquet is current.
 
@@ -188,6 +230,41 @@ class Store:
             present = ~np.isnan(column)
             series[ticker] = pd.Series(column[present], index=closes.index[present], name=ticker)
         return series
+
+    # Recovery
+
+    def recover(self, now: float | None = None) -> list[str]:
+        """Tidy what killed processes leave behind; called when a source is opened.
+
+        Removes temporary files of writes that never finished, and rebuilds closes.parquet
+        when it lags the bars files (a page's fetch does not rebuild it, and a refresh
+        killed before its end leaves it behind). Only under the store's lock, and skipped
+        while someone else holds it: refreshes hold it while they write. Temporary files
+        changed in the last minute (by ``now``, a ``time.time()``) are left alone too: the
+        universe is written outside the lock. Returns the names of the files removed.
+        """
+        if not self.root.is_dir():
+            return []
+        try:
+            with self.lock(timeout=0):
+                removed = self._remove_leftovers(time.time() if now is None else now)
+                if self._built_from() != self._signatures():
+                    self.rebuild_closes()
+        except filelock.Timeout:
+            return []
+        return removed
+
+    def _remove_leftovers(self, now: float) -> list[str]:
+        removed = []
+        for directory in (self.root, self.bars_dir):
+            for leftover in directory.glob(".*.tmp") if directory.is_dir() else ():
+                with suppress(FileNotFoundError):
+                    if now - leftover.stat().st_mtime > _LEFTOVER_SECONDS:
+                        leftover.unlink()
+                        removed.append(leftover.relative_to(self.root).as_posix())
+        if removed:
+            _log.warning("removed %d leftover temporary files: %s", len(removed), removed)
+        return sorted(removed)
 
     # Freshness and locking
 
@@ -572,15 +649,20 @@ def _read_frame(path: Path, check: _Check, columns: list[str] | None = None) -> 
 def _read_table(path: Path, columns: list[str] | None = None) -> tuple[pa.Table, _Signature] | None:
     """The Arrow table in ``path`` and the file's signature; None when absent or unreadable.
 
-    An unreadable file is set aside. ``ParquetFile.read`` is used rather than
+    An unreadable file is set aside, and so is one whose values differ from those written:
+    each data page carries a CRC (checked here), and the footer, which no page CRC covers,
+    can still change the rows read (a flipped row count reads a few rows as the whole
+    file), so the values are checked against the digest written beside them too.
+    ``ParquetFile.read`` is used rather than
     ``pq.read_table``, whose dataset machinery costs as much as reading a small file.
     """
     before = _signature(path)
     if before is None:
         return None
     try:
-        with pq.ParquetFile(path) as parquet:
+        with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
             table = parquet.read(columns=columns, use_threads=False, use_pandas_metadata=True)
+        _verify(table)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
@@ -622,14 +704,20 @@ def _write_frame(frame: pd.DataFrame, path: Path, *, sync_directory: bool = True
 def _write_table(table: pa.Table, path: Path, *, sync_directory: bool = True) -> _Signature:
     """Write ``table`` to ``path`` atomically: temporary file, fsync, rename, fsync dir.
 
+    With page checksums and a digest of the values (see ``_read_table``), so that a flipped
+    bit is found when the file is read instead of read as other numbers.
+
     Returns the signature of the file written (taken before the rename, which keeps it).
     Without ``sync_directory`` the caller fsyncs the directory later (``BarsBatch.sync``).
     Dictionary encoding is off: prices and volumes rarely repeat, and trying it costs more
     time than anything else in the write (files come out smaller without it, too).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = dict(table.schema.metadata or {})
+    metadata[_DIGEST_KEY] = json.dumps(_digest(table)).encode()
+    table = table.replace_schema_metadata(metadata)
     with _temporary_file(path) as (handle, temporary):
-        pq.write_table(table, handle, use_dictionary=False)
+        pq.write_table(table, handle, use_dictionary=False, write_page_checksum=True)
         handle.flush()
         os.fsync(handle.fileno())
         stat = os.fstat(handle.fileno())
@@ -638,6 +726,49 @@ def _write_table(table: pa.Table, path: Path, *, sync_directory: bool = True) ->
     if sync_directory:
         _fsync_directory(path.parent)
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _digest(table: pa.Table) -> dict[str, Any]:
+    """The CRC-32 of each column's values, as they read back (chunking and nulls aside), and
+    of the pandas metadata (which says which column is the index)."""
+    return {
+        "columns": {name: _crc(table.column(name)) for name in table.column_names},
+        "pandas": zlib.crc32((table.schema.metadata or {}).get(b"pandas", b"")),
+    }
+
+
+def _crc(column: pa.ChunkedArray) -> int:
+    """The CRC of a column's type (a unit is part of a timestamp's value) and values."""
+    kind = column.type
+    crc = zlib.crc32(str(kind).encode())
+    if pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_timestamp(kind):
+        values = np.ascontiguousarray(column.to_numpy())
+        return zlib.crc32(values.view(np.uint8), crc) if values.size else crc
+    return zlib.crc32(json.dumps(column.to_pylist(), default=str).encode(), crc)
+
+
+def _verify(table: pa.Table) -> None:
+    """``ValueError`` unless the columns read and the pandas metadata match their digest.
+
+    Files without a digest (written before it existed, or by pandas) are trusted, but not
+    without pandas metadata: every frame stored has it, and a flip in the footer can drop
+    the metadata, digest and all (an index would then read as one more column).
+    """
+    metadata = table.schema.metadata or {}
+    if b"pandas" not in metadata:
+        raise ValueError("the file has no pandas metadata: it was not written from a frame")
+    written = metadata.get(_DIGEST_KEY)
+    if written is None:
+        return
+    expected = json.loads(written)
+    columns = expected.get("columns") if isinstance(expected, dict) else None
+    if not isinstance(columns, dict):
+        raise ValueError(f"the digest is not a JSON object of columns: {written[:80]!r}")
+    if expected.get("pandas") != zlib.crc32(metadata.get(b"pandas", b"")):
+        raise ValueError("the pandas metadata differs from what was written (digest mismatch)")
+    for name in table.column_names:
+        if columns.get(name) != _crc(table.column(name)):
+            raise ValueError(f"column {name!r} differs from what was written (digest mismatch)")
 
 
 @contextmanager

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import re
 
+RATE_TICKERS: dict[str, str] = {
+    "^IRX": "13-week T-bill",
+    "^FVX": "5-year Treasury",
+    "^TNX": "10-year Treasury",
+}
+"""Yahoo's symbols of US Treasury yields (quoted in percent), and what each is."""
+
 TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
 """Yahoo symbols such as ``BRK-B``, ``^RUT``, ``DEMO-R2K``: no slashes, no ``..`` paths."""
 

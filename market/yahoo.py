@@ -2,34 +2,37 @@
 
 Yahoo rate-limits bulk downloads and yfinance's own timeout does not cover all of its
 requests, so bars are fetched in bounded batches at a bounded request rate, each batch under
-a deadline, after a connectivity probe; rate limits get exponential backoff. Tickers that
-come back empty are reported as missing, never returned as data.
+a deadline, after a connectivity probe. Each ticker's outcome is kept apart
+(``market.yfinance_fetch``): only tickers Yahoo said it has no data for are missing; the
+others without data failed, with the reason. A rate limit retries only the refused tickers,
+with exponential backoff, and keeps what arrived.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import requests
-import yfinance
-from yfinance.exceptions import YFException, YFRateLimitError
+from yfinance.exceptions import YFRateLimitError
 
-from market.bars import to_bars
 from market.holdings import HoldingsFile, alternate_symbol, parse_holdings
 from market.network import probe, run_with_deadline
 from market.provider import (
-    DataFormatError,
     FetchResult,
     SourceUnavailableError,
     SymbolResolution,
+)
+from market.yfinance_fetch import (
+    BatchAnswer,
+    CountingSession,
+    check_cookie_host,
+    cookie_needed,
+    fetch_batch,
 )
 from settings import Settings
 
@@ -42,107 +45,8 @@ BROWSER_USER_AGENT = (
 BACKOFF_SECONDS = 2.0
 """The first wait after a rate limit; each further retry waits twice as long."""
 
-PRICE_FIELDS: tuple[str, ...] = ("Open", "High", "Low", "Close", "Volume")
-
-Download = Callable[..., pd.DataFrame]
-"""``yf.download``'s shape: ``download(tickers, start=..., end=..., ...) -> DataFrame``."""
-
-_FAILED_TICKERS = re.compile(r"^\[(?P<tickers>[^\]]*)\]: (?P<error>.*)$", re.DOTALL)
-_CONNECTION_SIGNS = ("DNSError", "ConnectionError", "Timeout", "Could not resolve", "curl: (")
-
-
-def yfinance_download(tickers: Sequence[str], **options: Any) -> pd.DataFrame:
-    """``yf.download`` that raises what it only logs: rate limits and a dead connection.
-
-    yfinance catches every per-ticker exception and logs it, returning empty columns. Its
-    summary lines (``['AAA', 'BBB']: YFRateLimitError(...)``) are read back here: any rate
-    limit raises ``YFRateLimitError``; connection errors for every ticker raise
-    ``ConnectionError``. Anything else stays an empty column, reported missing later.
-    """
-    capture = _FailureLog(threading.get_ident())
-    logger = logging.getLogger("yfinance")
-    logger.addHandler(capture)
-    try:
-        frame = yfinance.download(list(tickers), **options)
-    finally:
-        logger.removeHandler(capture)
-    errors = capture.errors
-    if any("YFRateLimitError" in e or "Too Many Requests" in e for e in errors.values()):
-        raise YFRateLimitError()
-    connection = [errors.get(t.upper(), "") for t in tickers]
-    if connection and all(any(s in e for s in _CONNECTION_SIGNS) for e in connection):
-        raise ConnectionError(connection[0])
-    return frame if frame is not None else pd.DataFrame()
-
-
-class _FailureLog(logging.Handler):
-    """Collects yfinance's per-ticker failure lines logged by one thread."""
-
-    def __init__(self, thread_id: int) -> None:
-        super().__init__(level=logging.ERROR)
-        self.thread_id = thread_id
-        self.errors: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.thread_id:
-            return
-        match = _FAILED_TICKERS.match(record.getMessage())
-        if match:
-            for ticker in re.findall(r"'([^']+)'", match.group("tickers")):
-                self.errors[ticker.upper()] = match.group("error")
-
-
-def bars_from_download(
-    frame: pd.DataFrame, tickers: Sequence[str]
-) -> tuple[dict[str, pd.DataFrame], tuple[str, ...]]:
-    """Split a ``yf.download`` frame into Bars per ticker, and the tickers that have none.
-
-    Accepts the default two-level ``(Price, Ticker)`` columns (either level order) and, for a
-    single ticker, plain price columns. A ticker absent from the frame, or whose columns are
-    all NaN, is missing. Raises ``DataFormatError`` for columns of any other shape.
-    """
-    found: dict[str, pd.DataFrame] = {}
-    missing: list[str] = []
-    for ticker in tickers:
-        columns = _ticker_columns(frame, ticker, single=len(tickers) == 1)
-        bars = None if columns is None else _to_bars(columns, ticker)
-        if bars is None or bars.empty:
-            missing.append(ticker)
-        else:
-            found[ticker] = bars
-    return found, tuple(missing)
-
-
-def _ticker_columns(frame: pd.DataFrame, ticker: str, single: bool) -> pd.DataFrame | None:
-    if frame.empty:
-        return None
-    columns = frame.columns
-    if isinstance(columns, pd.MultiIndex):
-        if columns.nlevels != 2:
-            raise DataFormatError(
-                f"expected (Price, Ticker) columns from yf.download, got {columns.nlevels} levels"
-            )
-        price_level = 0 if "Close" in columns.get_level_values(0) else 1
-        ticker_level = 1 - price_level
-        if ticker.upper() not in {str(t).upper() for t in columns.get_level_values(ticker_level)}:
-            return None
-        keep = [str(t).upper() == ticker.upper() for t in columns.get_level_values(ticker_level)]
-        sub = frame.loc[:, keep]
-        sub.columns = sub.columns.get_level_values(price_level)
-        return sub
-    if single and "Close" in columns:
-        return frame
-    raise DataFormatError(
-        "expected (Price, Ticker) columns from yf.download, "
-        f"got single-level columns {list(map(str, columns))[:8]} for {ticker}"
-    )
-
-
-def _to_bars(columns: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    absent = [name for name in PRICE_FIELDS if name not in columns.columns]
-    if absent:
-        raise DataFormatError(f"yf.download gave {ticker} no {', '.join(absent)} column")
-    return to_bars(columns.loc[:, list(PRICE_FIELDS)])
+Download = Callable[..., BatchAnswer]
+"""``download(tickers, start=date, end=date (exclusive), timeout=seconds) -> BatchAnswer``."""
 
 
 class YahooProvider:
@@ -167,7 +71,10 @@ class YahooProvider:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._download = download if download is not None else yfinance_download
+        self._session = CountingSession() if download is None else None
+        self._download = (
+            download if download is not None else partial(fetch_batch, session=self._session)
+        )
         self._fetch_holdings = fetch_holdings if fetch_holdings is not None else self._get
         self._sleep = sleep
         self._probe = probe if probe is not None else self.reachable
@@ -181,18 +88,21 @@ class YahooProvider:
         """Daily Bars of ``tickers`` from ``start`` to ``end`` (inclusive).
 
         ``start`` defaults to ``settings.history_years`` before ``end`` (default: today).
-        Tickers come back upper-cased. Tickers without data are ``missing``; those whose
-        request failed (rate limited beyond the retries, a batch that hit the deadline and
-        the ones not asked after it) are in ``failed``. Raises ``SourceUnavailableError`` when
-        the probe fails or no batch could reach Yahoo at all.
+        Tickers come back upper-cased. Only tickers Yahoo said it has no data for are
+        ``missing``; those without a usable answer (no connection, a timeout, an error page,
+        rate limited beyond the retries, a batch that hit the deadline and the ones not
+        asked after it) are in ``failed`` with the reason. Raises ``SourceUnavailableError``
+        when the probe fails or no batch could reach Yahoo at all.
         """
         symbols = list(dict.fromkeys(t.strip().upper() for t in tickers if t.strip()))
         if not symbols:
             return FetchResult()
+        counted = self._requests_made()
         if not self._probe():
             raise SourceUnavailableError(
                 f"Yahoo Finance is unreachable (no connection to {self.settings.probe_address})"
             )
+        self._check_cookie_host()
         first, last = self._window(start, end)
         size = self.settings.batch_size
         batches = [symbols[i : i + size] for i in range(0, len(symbols), size)]
@@ -202,35 +112,36 @@ class YahooProvider:
         unreachable: list[str] = []
         for number, batch in enumerate(batches):
             try:
-                batch_bars, batch_missing = bars_from_download(
-                    self._fetch_batch(batch, first, last), batch
-                )
-            except YFRateLimitError:
-                retries = self.settings.max_retries
-                reason = f"rate limited by Yahoo after {retries} retries"
-                later = "not asked: Yahoo was rate limiting"
+                answer = self._fetch_batch(batch, first, last)
             except SourceUnavailableError as exc:
                 reason, later = str(exc), "not asked: Yahoo stopped answering"
                 unreachable.extend([reason] * (len(batches) - number))
             except OSError as exc:
-                unreachable.append(f"connection failed: {exc}")
+                unreachable.append(f"Yahoo did not answer: {exc}")
                 failed.update(dict.fromkeys(batch, unreachable[-1]))
                 continue
-            except (DataFormatError, YFException) as exc:
-                failed.update(dict.fromkeys(batch, f"{type(exc).__name__}: {exc}"))
-                continue
             else:
-                found.update(batch_bars)
-                missing.extend(batch_missing)
-                continue
+                found.update(answer.bars)
+                missing.extend(answer.missing)
+                failed.update(answer.failed)
+                if answer.no_connection:
+                    unreachable.append(next(iter(answer.failed.values())))
+                if not answer.rate_limited:
+                    continue
+                retries = self.settings.max_retries
+                reason = f"rate limited by Yahoo after {retries} retries"
+                later = "not asked: Yahoo was rate limiting"
+                batch = list(answer.rate_limited)
             # Rate limited beyond the retries, or hanging: asking for more would only wait.
             failed.update(dict.fromkeys(batch, reason))
             for rest in batches[number + 1 :]:
                 failed.update(dict.fromkeys(rest, later))
             break
+        requests = self._requests_made() - counted
         if len(unreachable) == len(batches):
-            raise SourceUnavailableError(f"Yahoo Finance did not answer: {unreachable[0]}")
-        return FetchResult(found, tuple(missing), failed)
+            reason = unreachable[0].removeprefix("Yahoo did not answer: ")
+            raise SourceUnavailableError(f"Yahoo Finance did not answer: {reason}")
+        return FetchResult(found, tuple(missing), failed, requests=requests)
 
     def resolve_missing(
         self, missing: Sequence[str], start: date | None = None, end: date | None = None
@@ -272,32 +183,52 @@ class YahooProvider:
         """The Russell 2000 constituents as IWM holds them today."""
         return self.holdings().universe
 
-    def _fetch_batch(self, batch: list[str], first: date, last: date) -> pd.DataFrame:
-        """One batch download under the deadline, retried with backoff on rate limits."""
-        request = partial(
-            self._download,
-            batch,
-            start=first.isoformat(),
-            end=(last + timedelta(days=1)).isoformat(),
-            interval="1d",
-            auto_adjust=True,
-            actions=False,
-            group_by="column",
-            progress=False,
-            threads=True,
-            timeout=self.settings.request_timeout,
-        )
+    def _fetch_batch(self, batch: list[str], first: date, last: date) -> BatchAnswer:
+        """One batch under the deadline; its rate-limited tickers retried with backoff.
+
+        What arrived is kept: only the tickers refused with a 429 are asked again. Those
+        still refused after ``settings.max_retries`` are left in ``rate_limited``.
+        """
         what = f"the Yahoo download of {len(batch)} tickers"
+        answers: list[BatchAnswer] = []
+        pending = batch
         attempt = 0
         while True:
+            request = partial(
+                self._download,
+                pending,
+                start=first,
+                end=last + timedelta(days=1),
+                timeout=self.settings.request_timeout,
+            )
             self._pace()
             try:
-                return run_with_deadline(request, self.settings.fetch_deadline, what)
+                answer = run_with_deadline(request, self.settings.fetch_deadline, what)
             except YFRateLimitError:
-                if attempt >= self.settings.max_retries:
-                    raise
-                self._sleep(BACKOFF_SECONDS * 2**attempt)
-                attempt += 1
+                answer = BatchAnswer(rate_limited=tuple(pending))
+            answers.append(answer)
+            if not answer.rate_limited or attempt >= self.settings.max_retries:
+                return _merge(answers)
+            self._sleep(BACKOFF_SECONDS * 2**attempt)
+            attempt += 1
+            pending = list(answer.rate_limited)
+
+    def _check_cookie_host(self) -> None:
+        """Fail at once, within the deadline, if yfinance would wait on its cookie host.
+
+        Asked only while yfinance has no crumb (its cookie step comes first), with the
+        probe's timeout, from our own thread: yfinance's lock is never held by a request
+        abandoned at the deadline, so the next fetch in this process is not blocked.
+        """
+        if self._session is None or not cookie_needed():
+            return
+        check = partial(check_cookie_host, self._session, self.settings.probe_timeout)
+        problem = run_with_deadline(check, self.settings.fetch_deadline, "Yahoo's cookie host")
+        if problem is not None:
+            raise SourceUnavailableError(problem)
+
+    def _requests_made(self) -> int:
+        return self._session.count if self._session is not None else 0
 
     def _pace(self) -> None:
         """Wait until a new request keeps within ``settings.requests_per_second``."""
@@ -332,3 +263,17 @@ class YahooProvider:
         )
         response.raise_for_status()
         return response.content
+
+
+def _merge(answers: list[BatchAnswer]) -> BatchAnswer:
+    """One answer from a batch's attempts: each later attempt asked only the rate-limited."""
+    bars: dict[str, pd.DataFrame] = {}
+    missing: list[str] = []
+    failed: dict[str, str] = {}
+    unreachable: list[str] = []
+    for answer in answers:
+        bars.update(answer.bars)
+        missing.extend(answer.missing)
+        failed.update(answer.failed)
+        unreachable.extend(answer.unreachable)
+    return BatchAnswer(bars, tuple(missing), failed, answers[-1].rate_limited, tuple(unreachable))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bench.dash_client import dash_id
@@ -31,6 +32,13 @@ def _is_wildcard(spec_id: str) -> bool:
     return spec_id.startswith("{")
 
 
+def _instances(spec_id: str) -> list[dict[str, str]]:
+    """The components a pattern matches once the page is drawn: the screen table, or both
+    movers tables."""
+    pattern = json.loads(spec_id)
+    return [ids.SCREEN_TABLE_ID] if pattern.get("type") == ids.SCREEN_TABLE else TABLES
+
+
 def body_outputs(output: str) -> Any:
     """The ``outputs`` of a body for a callback's output string: a list when it has several,
     and a list for a pattern (both tables)."""
@@ -38,7 +46,7 @@ def body_outputs(output: str) -> Any:
     for part in output.strip(".").split("..."):
         component, prop = part.rsplit(".", 1)
         if _is_wildcard(component):
-            outputs.append([{"id": table, "property": prop} for table in TABLES])
+            outputs.append([{"id": table, "property": prop} for table in _instances(component)])
         else:
             outputs.append({"id": component, "property": prop})
     return outputs if output.startswith("..") else outputs[0]
@@ -46,7 +54,7 @@ def body_outputs(output: str) -> Any:
 
 def changed_prop(spec: dict[str, Any]) -> str:
     """The ``changedPropIds`` entry when ``spec`` fired (the top table's, for a pattern)."""
-    component = dash_id(TABLES[0]) if _is_wildcard(spec["id"]) else spec["id"]
+    component = dash_id(_instances(spec["id"])[0]) if _is_wildcard(spec["id"]) else spec["id"]
     return f"{component}.{spec['property']}"
 
 
@@ -58,7 +66,7 @@ def with_value(spec: dict[str, Any], value: Any) -> Any:
     prop = spec["property"]
     return [
         {"id": table, "property": prop, "value": table if prop == "id" else value}
-        for table in TABLES
+        for table in _instances(spec["id"])
     ]
 
 

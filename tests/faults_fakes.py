@@ -25,8 +25,9 @@ from market.data import MarketData
 from market.sources import LIVE, ResolvedSource, store_for
 from market.universe import make_universe
 from market.yahoo import YahooProvider
+from market.yfinance_fetch import BatchAnswer
 from settings import Settings
-from tests.yahoo_fakes import download_frame, history_frame
+from tests.yahoo_fakes import answer_from_frame, download_frame, history_frame
 
 TODAY = date(2025, 6, 4)
 """A Wednesday."""
@@ -51,22 +52,23 @@ def expected_closes(ticker: str) -> pd.Series:
     return pd.Series(base_price(ticker) + np.arange(SESSIONS, dtype="float64"), index=dates)
 
 
-def answering(missing: Sequence[str] = (), delay: float = 0.0) -> Callable[..., pd.DataFrame]:
-    """A ``yf.download`` that answers every batch, leaving ``missing`` tickers empty."""
+def answering(missing: Sequence[str] = (), delay: float = 0.0) -> Callable[..., BatchAnswer]:
+    """A batch download that answers every batch, leaving ``missing`` tickers empty."""
     left_out = set(missing)
 
-    def download(tickers: Sequence[str], **_options: Any) -> pd.DataFrame:
+    def download(tickers: Sequence[str], **_options: Any) -> BatchAnswer:
         time.sleep(delay)
-        return download_frame({t: None if t in left_out else history(t) for t in tickers})
+        frame = download_frame({t: None if t in left_out else history(t) for t in tickers})
+        return answer_from_frame(frame, tickers)
 
     return download
 
 
-def gated(gate: Path, delay: float = 0.0) -> Callable[..., pd.DataFrame]:
-    """A ``yf.download`` that says it started (``gate/started``), then waits for ``gate/go``."""
+def gated(gate: Path, delay: float = 0.0) -> Callable[..., BatchAnswer]:
+    """A batch download that says it started (``gate/started``), then waits for ``gate/go``."""
     answer = answering(delay=delay)
 
-    def download(tickers: Sequence[str], **options: Any) -> pd.DataFrame:
+    def download(tickers: Sequence[str], **options: Any) -> BatchAnswer:
         (gate / "started").touch()
         while not (gate / "go").exists():
             time.sleep(0.02)
@@ -75,16 +77,16 @@ def gated(gate: Path, delay: float = 0.0) -> Callable[..., pd.DataFrame]:
     return download
 
 
-def hanging(address: tuple[str, int], calls: list[list[str]]) -> Callable[..., pd.DataFrame]:
-    """A ``yf.download`` that sends a request to ``address`` and waits for the whole answer."""
+def hanging(address: tuple[str, int], calls: list[list[str]]) -> Callable[..., BatchAnswer]:
+    """A batch download that sends a request to ``address`` and waits for the whole answer."""
 
-    def download(tickers: Sequence[str], **_options: Any) -> pd.DataFrame:
+    def download(tickers: Sequence[str], **_options: Any) -> BatchAnswer:
         calls.append(list(tickers))
         with socket.create_connection(address) as connection:
             connection.sendall(b"GET /v8/finance/chart/IWM HTTP/1.1\r\nHost: yahoo\r\n\r\n")
             while connection.recv(1024):
                 pass
-        return download_frame(dict.fromkeys(tickers))
+        return BatchAnswer(missing=tuple(tickers))
 
     return download
 

@@ -7,6 +7,7 @@ a refresh from the page's endpoint through Celery without any network.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,26 @@ PRESTORED = ["IDX", "BENCH", "AAA", "BBB"]
 SOURCE_LABEL = "Fake live source"
 WORKER_DELAY = 0.3
 """Seconds each batch takes in the Celery worker's fake source."""
+
+
+class GatedProvider(FakeProvider):
+    """The fake provider of ``MEMBERS`` that holds the request for ``pause_on`` until released.
+
+    A test sees a fill stopped midway for as long as it likes, with no timing involved.
+    """
+
+    def __init__(self, pause_on: str) -> None:
+        super().__init__(MEMBERS)
+        self.pause_on = pause_on
+        self.paused = threading.Event()
+        self.release = threading.Event()
+
+    def bars(self, tickers, start=None, end=None):
+        if self.pause_on in tickers:
+            self.paused.set()
+            if not self.release.wait(timeout=60):
+                raise AssertionError("the test never released the gated provider")
+        return super().bars(tickers, start, end)
 
 
 def live_source(cache_dir: Path, delay: float = 0.0) -> ResolvedSource:

@@ -27,12 +27,12 @@ from hosting.background import (
 )
 from market.demo import DemoProvider
 from market.refresh import RefreshProgress
-from market.sources import DIRECT, ResolvedSource
+from market.sources import DIRECT, LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
 from tests.browser import wait_until
-from tests.refresh_fakes import PRESTORED, fake_services, live_source
-from tests.store_fakes import stored_bars
+from tests.refresh_fakes import MEMBERS, PRESTORED, fake_services, live_source
+from tests.store_fakes import FakeProvider, stored_bars
 
 pytestmark = pytest.mark.filterwarnings(
     # DiskcacheManager forks each refresh from dash_duo's threaded server (under gunicorn's
@@ -211,3 +211,16 @@ def test_refresh_while_another_holds_the_store_says_so(dash_duo, tmp_path):
             message="the busy message",
         )
     assert services.market.source.store.tickers() == sorted(PRESTORED)
+
+
+def test_a_page_refresh_with_failed_tickers_says_it_refreshed_only_in_part(tmp_path):
+    failing = FakeProvider(MEMBERS, failed={"M03": "Yahoo did not answer: timed out"})
+    source = ResolvedSource(failing, Store(tmp_path / "fake"), LIVE, "Fake live source")
+
+    outcome = run_page_refresh(source, _settings(tmp_path), lambda _step: None, clock=lambda: 1.0)
+
+    assert outcome.message.startswith("Refreshed in part: fetched 21")
+    assert "failed 1 (M03)" in outcome.message
+    assert (
+        "incomplete: 1 tickers failed (first: Yahoo did not answer: timed out)" in outcome.message
+    )

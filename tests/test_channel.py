@@ -159,3 +159,32 @@ def test_bad_series_are_refused():
         regression_channel(pd.Series(_line(10)))
     with pytest.raises(ValueError, match="ascending"):
         regression_channel(weekly_closes(_line(10)).iloc[::-1])
+
+
+def test_an_anchor_on_a_bar_ends_the_fit_on_that_very_bar():
+    values = _line(100)
+    values[81:] = values[80] - 40.0  # far below the line after the anchor
+    closes = weekly_closes(values)
+    channel = regression_channel(closes, lookback=50, anchor=closes.index[80])
+    assert channel.fit_end == closes.index[80]
+    assert channel.fit_start == closes.index[31]
+    assert channel.lookback == 50
+    assert channel.deviation == pytest.approx(0.0, abs=1e-9)  # bar 81 is not in the fit
+    assert channel.lines["projected"].tolist() == [False] * 50 + [True] * 19
+    by_string = regression_channel(closes, lookback=50, anchor=str(closes.index[80].date()))
+    assert by_string.fit_end == closes.index[80]
+
+
+def test_three_bars_are_the_smallest_channel():
+    closes = weekly_closes(_line(3))
+    channel = regression_channel(closes, lookback=3)
+    assert channel.lookback == 3
+    assert channel.slope == pytest.approx(2.0)
+    assert channel.fit_start == closes.index[0]
+    last_three = regression_channel(weekly_closes(_line(20)), lookback=3)
+    assert last_three.lookback == 3
+    assert last_three.fit_start == weekly_closes(_line(20)).index[17]
+    anchored = regression_channel(weekly_closes(_line(20)), lookback=10, anchor="2010-01-18")
+    assert anchored.lookback == 3  # the anchor's bar and the two before it
+    with pytest.raises(ValueError, match="at least 3 bars in its window, got 2"):
+        regression_channel(weekly_closes(_line(20)), lookback=10, anchor="2010-01-11")

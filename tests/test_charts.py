@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -118,25 +119,86 @@ def test_one_row_for_price_plus_one_per_chosen_panel(volume, with_macd, with_rsi
     assert panels_of(data) == expected
     figure = price_figure(data)
     assert len(_axes(figure, "yaxis")) == 1 + len(expected)
-    assert len(_axes(figure, "xaxis")) == 1 + len(expected)
+    assert len(_axes(figure, "xaxis")) == 1
     titles = {"volume": "Volume", "macd": "MACD (12, 26, 9)", "rsi": "RSI (14)"}
     for panel in expected:
-        assert titles[panel] in _annotation_texts(figure)
+        assert [text for text in _annotation_texts(figure) if text.startswith(titles[panel])]
+
+
+def test_panel_titles_sit_inside_their_own_panel_with_the_last_values():
+    bars = _bars()
+    figure = price_figure(_full_input(bars))
+    titles = {a.text.split("  ")[0]: a for a in figure.layout.annotations if a.yref}
+    for name, axis in (
+        ("Volume", "yaxis2"),
+        ("MACD (12, 26, 9)", "yaxis3"),
+        ("RSI (14)", "yaxis4"),
+    ):
+        title = titles[name]
+        assert title.yref == f"y{axis[5:]} domain" and title.y == 1 and title.yanchor == "top"
+    assert titles["Volume"].text == "Volume  1.6K"  # the last bar's 1,590
+    assert titles["RSI (14)"].text == "RSI (14)  80.0"
+    assert titles["MACD (12, 26, 9)"].text == "MACD (12, 26, 9)  4.00  signal 2.00  hist 2.00"
+    domains = [tuple(figure.layout[f"yaxis{n}"].domain) for n in ("", 2, 3, 4)]
+    assert all(upper[0] > lower[1] for upper, lower in itertools.pairwise(domains))
+
+
+def test_the_price_axis_is_on_the_right_with_the_last_close_tagged():
+    bars = _bars()
+    bars.loc[bars.index[-1], ["open", "close"]] = [170.0, 159.126]
+    figure = price_figure(_full_input(bars))
+    assert all(figure.layout[f"yaxis{n}"].side == "right" for n in ("", 2, 3, 4))
+    (tag,) = [a for a in figure.layout.annotations if a.name == "last price"]
+    assert tag.text == "159.13" and tag.y == pytest.approx(159.126)
+    assert tag.bgcolor == DOWN_COLOR and tag.xref == "paper" and tag.x == 1
+    log = price_figure(_full_input(bars), ChartStyle(log_scale=True))
+    (log_tag,) = [a for a in log.layout.annotations if a.name == "last price"]
+    assert log_tag.y == pytest.approx(math.log10(159.126))
+
+
+def test_readout_gives_ohlc_change_and_volume_with_one_minus_sign():
+    bars = _bars(3)
+    bars["volume"] = [1_234_567.0, 950.0, 2_500_000_000.0]
+    lines = price_figure(ChartInput(bars=bars, title="T")).data[0].text
+    assert lines[0] == "O 99.00  H 102.00  L 97.00  C 100.00  Vol 1.2M"
+    assert lines[1] == "O 102.00  H 104.00  L 99.00  C 101.00  +1.00 (+1.00%)  Vol 950"
+    bars.loc[bars.index[2], "close"] = 98.0
+    falling = price_figure(ChartInput(bars=bars, title="T")).data[0].text[2]
+    assert "\u22123.00 (\u22122.97%)  Vol 2.5B" in falling and "-" not in falling
+
+
+def test_penny_stock_prices_keep_four_decimals_everywhere():
+    bars = _bars(5) / 200.0
+    figure = price_figure(ChartInput(bars=bars, title="T"))
+    assert figure.layout.yaxis.tickformat == ",.4f"
+    assert figure.data[0].text[-1].startswith("O 0.5150  H 0.5300  L 0.5050  C 0.5200  +0.0050")
+
+
+def test_a_zoom_is_kept_over_a_redraw_of_the_same_bars_but_not_a_new_range():
+    bars = _bars()
+    same = price_figure(_full_input(bars)).layout.uirevision
+    assert price_figure(_full_input(bars, macd=None)).layout.uirevision == same
+    assert price_figure(_full_input(bars.iloc[10:], channel=None)).layout.uirevision != same
+    assert price_figure(_full_input(bars), ChartStyle(daily=True)).layout.uirevision != same
+
+
+def test_a_drag_pans_and_there_is_room_right_of_the_last_candle():
+    bars = _bars()
+    figure = price_figure(_full_input(bars))
+    assert figure.layout.dragmode == "pan"
+    start, end = (pd.Timestamp(x) for x in figure.layout.xaxis.range)
+    assert start < bars.index[0] and end == bars.index[-1] + pd.Timedelta(weeks=3)
+    assert figure.layout.xaxis.showspikes and figure.layout.yaxis.showspikes
+    assert figure.layout.xaxis.hoverformat.startswith("Week of")
+    assert figure.layout.hoversubplots == "axis"
 
 
 def test_all_panels_share_one_time_axis_without_range_slider_and_hover_unified():
     figure = price_figure(_full_input())
-    xaxes = _axes(figure, "xaxis")
-    assert len(xaxes) == 4
-    matched = {name: axis.get("matches") for name, axis in xaxes.items()}
-    targets = {target for target in matched.values() if target is not None}
-    assert len(targets) == 1, f"all axes should match one axis, got {matched}"
-    target = targets.pop()
-    unmatched = [name for name, value in matched.items() if value is None]
-    assert unmatched == [_subplot_axis(target)]
-    for axis in figure.layout:
-        if axis.startswith("xaxis"):
-            assert figure.layout[axis].rangeslider.visible is False
+    assert list(_axes(figure, "xaxis")) == ["xaxis"]
+    assert {trace.xaxis or "x" for trace in figure.data} == {"x"}
+    assert figure.layout.xaxis.anchor == "y4"  # its dates under the lowest panel
+    assert figure.layout.xaxis.rangeslider.visible is False
     assert figure.layout.hovermode == "x unified"
 
 
@@ -280,7 +342,7 @@ def test_in_progress_note_only_when_the_last_bar_is_partial():
     notes = [a for a in figure.layout.annotations if a.text == "in progress"]
     assert len(notes) == 1
     assert pd.Timestamp(notes[0].x) == bars.index[-1]
-    assert notes[0].y == pytest.approx(bars["high"].iloc[-1])
+    assert (notes[0].yref, notes[0].y, notes[0].yanchor) == ("y domain", 1, "top")  # above lines
 
 
 def test_simulated_watermark_only_when_simulated():
@@ -294,6 +356,7 @@ def test_template_follows_the_theme(dark):
     expected = pio.templates["plotly_dark" if dark else "plotly_white"]
     figure = price_figure(_full_input(), ChartStyle(dark=dark))
     assert figure.layout.template.layout.paper_bgcolor == expected.layout.paper_bgcolor
+    assert figure.layout.paper_bgcolor == figure.layout.plot_bgcolor == "rgba(0, 0, 0, 0)"
     message = message_figure("x", ChartStyle(dark=dark))
     assert message.layout.template.layout.paper_bgcolor == expected.layout.paper_bgcolor
 
@@ -393,6 +456,8 @@ def test_compare_figure_draws_both_rebased_and_their_ratio():
     assert list(ratio.y) == pytest.approx([100.0, 120.0, 125.0])
     assert ratio.yaxis == "y2" and figure.data[0].yaxis == "y"
     assert "AAA vs BBB" in figure.layout.title.text
+    (title,) = [a for a in figure.layout.annotations if a.yref == "y2 domain"]
+    assert title.text.startswith("Ratio AAA / BBB") and title.yanchor == "top"
     assert SIMULATED_LABEL not in _annotation_texts(figure)
     assert SIMULATED_LABEL in _annotation_texts(compare_figure(subject, benchmark, simulated=True))
 

@@ -28,6 +28,7 @@ import market.sources
 from analysis.weekly import weekly_bars
 from market.demo import DEMO_BENCHMARK, DEMO_INDEX, DemoProvider
 from market.store import Store
+from tests.store_fakes import synthetic_bars
 
 R2K = Path(sys.executable).with_name("r2k")
 """The console script installed beside the interpreter running the tests (.venv/bin/r2k)."""
@@ -170,6 +171,8 @@ def test_read_json_has_the_whole_contract_and_tells_the_demo_story(latest_read):
     assert read["ticker"] == DEMO_INDEX
     assert read["source"] == "demo"
     assert read["simulated"] is True
+    assert read["stale"] is False and read["in_progress"] is False
+    assert read["last_bar"] == read["as_of"][:10]
     channel = read["channel"]
     assert channel["ascending"] is True
     assert channel["lookback_weeks"] == 104
@@ -450,3 +453,22 @@ def test_refresh_yahoo_on_a_hanging_network_ends_within_15_seconds(silent_port, 
     assert status != 0
     assert err.strip().splitlines()[-1].startswith("r2k refresh:")
     assert _files_in(cache_dir) == []
+
+
+def test_read_from_a_stored_copy_names_a_damaged_index_file(
+    capsys, monkeypatch, closed_port, cache_dir
+):
+    store = Store(cache_dir / "yahoo")
+    for ticker in ("IWM", "AAA"):
+        assert store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2025-06-04"))
+    index = store.bars_path("IWM")
+    index.write_bytes(index.read_bytes()[: index.stat().st_size // 2])
+    monkeypatch.setenv("R2K_PROBE_ADDRESS", f"127.0.0.1:{closed_port}")
+
+    assert cli.main(["read", "IWM", "--source", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("r2k read: IWM: the stored file of IWM was damaged and set aside")
+
+    assert cli.main(["read", "AAA", "--source", "auto", "--json"]) == 0
+    read = json.loads(capsys.readouterr().out)
+    assert read["source_label"] == "Yahoo Finance (stored copy)" and read["simulated"] is False

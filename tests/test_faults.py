@@ -25,6 +25,7 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from app import page_layout
+from bench.fake_yahoo import MISSING, FakeYahoo, serving
 from callbacks.chart import ChartView, chart_view
 from callbacks.movers import movers_view
 from callbacks.services import Services
@@ -58,7 +59,8 @@ WAIT = 60.0
 """Seconds after which a test gives up on something that should have happened: a hang."""
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:The inplace keyword:DeprecationWarning:yfinance"  # yfinance 1.7 under pandas 3
+    "ignore:The inplace keyword:DeprecationWarning:yfinance",  # yfinance 1.7 under pandas 3
+    "ignore::pandas.errors.Pandas4Warning",
 )
 
 
@@ -250,24 +252,33 @@ def test_a_partial_batch_stores_the_good_tickers_and_reports_the_missing(tmp_pat
     members = ["AAA", "BBB", "CCC", "DDD", "EEE"]
     store = _store(settings)
     store.write_universe(universe_of(members))
-    download = FakeDownload([answering(missing=["BBB", "EEE"])])
-    services = _services(settings, download, probe=lambda: True, sleep=lambda _s: None)
-
-    summary = refresh(services.market.source.provider, store, members, today=TODAY)
+    fake = FakeYahoo()
+    for ticker in ("AAA", "CCC", "DDD"):
+        fake.add(ticker, to_bars(history(ticker)))
+    fake.faults.update({"BBB": MISSING, "EEE": MISSING})  # Yahoo's 404 "No data found"
+    with serving(fake):
+        provider = YahooProvider(settings, probe=lambda: True, sleep=lambda _s: None)
+        services = Services(settings=settings, market=live_market(settings, provider))
+        summary = refresh(provider, store, members, today=TODAY)
+        _the_page_shows_what_was_stored(services, store)
 
     assert summary.fetched == 3 and set(summary.missing) == {"BBB", "EEE"}
+    assert summary.failed == {} and summary.complete
     assert "missing 2" in summary.describe()
     assert store.tickers() == ["AAA", "CCC", "DDD"]
     for ticker in ("AAA", "CCC", "DDD"):
         _assert_stored_correctly(store, ticker)
     assert list(store.read_closes().columns) == ["AAA", "CCC", "DDD"]
 
+
+def _the_page_shows_what_was_stored(services: Services, store: Store) -> None:
     movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
     assert {row["ticker"] for row in movers.top} == {"AAA", "CCC", "DDD"}
     assert "3 constituents ranked" in movers.note and "2 left out" in movers.note
     missing = chart_view(services, ViewState(ticker="BBB"))
     assert missing.read is None and "no data for BBB" in missing.message
     assert _candles(chart_view(services, ViewState(ticker="CCC"))).size > 0
+    # The movers note asks for the index's own return; this fake Yahoo has no IWM.
     assert store.tickers() == ["AAA", "CCC", "DDD"], "the page's fetch stored nothing empty"
 
 
@@ -441,3 +452,55 @@ def test_a_corrupt_bars_file_without_yahoo_shows_a_message_not_garbage(tmp_path:
 
     assert view.read is None and "unreachable" in view.message
     assert store.tickers() == []
+
+
+def _stored_copy_with_a_truncated(settings: Settings, damaged: str) -> Store:
+    """A stored copy (IWM, AAA, BBB and the universe) with ``damaged`` cut in half."""
+    store = _store(settings)
+    for ticker in ("IWM", "AAA", "BBB"):
+        _store_stale_copy(store, ticker)
+    store.write_universe(universe_of(["AAA", "BBB"]))
+    path = store.root / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return store
+
+
+def test_a_truncated_universe_without_yahoo_keeps_the_stored_copy_on_screen(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(source="auto", cache_dir=tmp_path)
+    _stored_copy_with_a_truncated(settings, "universe.parquet")
+
+    source = resolve_source(settings, probe=lambda: False)
+    services = Services(settings=settings, market=MarketData(source, today=lambda: TODAY))
+
+    assert source.mode == CACHED and not source.simulated
+    chart = chart_view(services, ViewState(ticker="IWM", interval="1d"))
+    assert _candles(chart)[-1] == OLD_SESSION
+    movers = movers_view(services, ViewState(ticker="IWM", period="1m"))
+    assert "membership was damaged and set aside" in movers.note
+    page = str(page_layout(services))
+    assert "Russell 2000 membership (no movers), whose file was damaged" in page
+    assert "Simulated" not in page
+
+
+def test_a_truncated_index_file_without_yahoo_keeps_the_stored_copy_and_names_it(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(source="auto", cache_dir=tmp_path)
+    store = _stored_copy_with_a_truncated(settings, "bars/IWM.parquet")
+
+    source = resolve_source(settings, probe=lambda: False)
+    services = Services(settings=settings, market=MarketData(source, today=lambda: TODAY))
+
+    assert source.mode == CACHED and not source.simulated
+    index = chart_view(services, ViewState(ticker="IWM", interval="1d"))
+    assert index.read is None
+    assert "IWM was damaged and set aside" in index.message
+    assert _candles(chart_view(services, ViewState(ticker="AAA", interval="1d")))[-1] == (
+        OLD_SESSION
+    )
+    movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
+    assert {row["ticker"] for row in movers.top} == {"AAA", "BBB"}
+    assert "bars of the index IWM, whose file was damaged" in str(page_layout(services))
+    assert store.tickers() == ["AAA", "BBB"]

@@ -142,6 +142,7 @@ json_values = st.recursive(
         st.none(),
         st.booleans(),
         st.integers(min_value=-(10**20), max_value=10**20),
+        st.sampled_from([10**400, -(10**400)]),  # float() of these overflows
         st.floats(),
         hostile_text,
         st.sampled_from(VALID_VALUES),
@@ -313,7 +314,8 @@ def _payloads(callback: dict[str, Any]) -> st.SearchStrategy[list[Any]]:
 
 
 def _callback(callbacks: list[dict[str, Any]], output_prefix: str) -> dict[str, Any]:
-    matching = [cb for cb in callbacks if cb["output"].lstrip(".").startswith(output_prefix)]
+    # The first output's exact name: ``url.search@<hash>`` (a duplicate output) is another.
+    matching = [cb for cb in callbacks if cb["output"].lstrip(".").split("...")[0] == output_prefix]
     assert len(matching) == 1, f"expected one callback whose output starts {output_prefix}"
     return matching[0]
 
@@ -482,3 +484,170 @@ def test_a_csv_source_with_traversal_opens_only_ticker_files_of_its_directory(
     assert in_tree, "the spy saw the ticker files being read"
     assert in_tree <= allowed, f"opened beside the ticker files: {in_tree - allowed}"
     assert Path("/etc/passwd") not in opened
+
+
+# Crafted bodies: shapes the renderer never sends
+
+
+def _post_crafted(client: FlaskClient, body: Any) -> int:
+    response = client.post(
+        "/_dash-update-component", data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code < 500, f"HTTP {response.status_code} for {json.dumps(body)[:600]}"
+    return response.status_code
+
+
+def _pattern_callbacks(callbacks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The callbacks whose outputs are both movers tables (a pattern-matched id)."""
+    return [cb for cb in callbacks if cb["output"].lstrip(".").startswith(TABLES_PATTERN)]
+
+
+table_ids = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"type": st.just(ids.MOVERS_TABLE), "side": json_values}),
+    st.fixed_dictionaries({"type": json_values}),
+)
+crafted_outputs = st.lists(
+    st.one_of(st.fixed_dictionaries({"id": table_ids, "property": hostile_text}), json_values),
+    max_size=3,
+)
+
+
+def test_a_400_digit_channel_value_is_refused_as_a_channel_not_a_server_error(
+    client: FlaskClient, callbacks: list[dict[str, Any]]
+) -> None:
+    callback = _callback(callbacks, f"{ids.URL}.search")
+    names = [f"{d['id']}.{d['property']}" for d in callback["inputs"] + callback["state"]]
+    values: list[Any] = [None] * len(names)
+    values[names.index(f"{ids.VIEW_STORE}.data")] = "?ticker=IWM&channel=104"
+    values[names.index(f"{ids.CHANNEL_INPUT}.value")] = 10**400
+    trigger = names.index(f"{ids.CHANNEL_INPUT}.value")
+
+    answer = _post(client, _body(callback, values, trigger))
+
+    notice = answer["response"][ids.IGNORED_PARAMS]["children"]
+    assert any("Channel window" in line and "refused" in line for line in notice)
+    assert "channel=104" in answer["response"][ids.URL]["search"]
+
+
+def test_tables_of_an_unknown_side_get_no_rows_and_no_server_error(
+    client: FlaskClient, callbacks: list[dict[str, Any]]
+) -> None:
+    callback = _callback(callbacks, f"{TABLES_PATTERN}.rowData")
+    values = ["?ticker=IWM", False] + [None] * (len(callback["inputs"]) - 2)
+    body = _body(callback, values, 0)
+    body["outputs"][0] = [
+        {"id": {"type": ids.MOVERS_TABLE, "side": "sideways"}, "property": "rowData"}
+    ]
+    body["inputs"][-1] = [
+        {"id": {"type": ids.MOVERS_TABLE, "side": "sideways"}, "property": "id", "value": {}}
+    ]
+
+    assert _post_crafted(client, body) == 200
+
+
+def test_crafted_outputs_of_the_table_callbacks_never_answer_5xx(
+    client: FlaskClient, callbacks: list[dict[str, Any]]
+) -> None:
+    patterns = _pattern_callbacks(callbacks)
+    assert len(patterns) >= 3, "rows, selection and CSV export"
+
+    @_bounded(60)
+    @given(
+        callback=st.sampled_from(patterns),
+        outputs=crafted_outputs,
+        values=st.lists(json_values, min_size=3, max_size=3),
+    )
+    def post_crafted(callback: dict[str, Any], outputs: list[Any], values: list[Any]) -> None:
+        body = _body(callback, values, 0)
+        if (
+            isinstance(body["outputs"], list)
+            and body["outputs"]
+            and callback["output"].startswith("..")
+        ):
+            body["outputs"][0] = outputs
+        else:
+            body["outputs"] = outputs
+        _post_crafted(client, body)
+
+    post_crafted()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "output",
+        None,
+        10**400,
+        {},
+        {"output": "x" * 100_000, "outputs": {"id": "x", "property": "y"}, "inputs": []},
+        {"output": ["a"], "inputs": []},
+        {"output": f"{ids.URL}.search", "inputs": "not a list"},
+    ],
+    ids=["list", "string", "null", "huge-int", "empty", "unknown-output", "output-list", "inputs"],
+)
+def test_bodies_that_are_not_dash_callbacks_get_400(client: FlaskClient, body: Any) -> None:
+    assert _post_crafted(client, body) == 400
+
+
+def test_an_unknown_output_is_refused_without_copying_it_into_the_log(
+    client: FlaskClient, callbacks: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    name = "x" * 500_000
+    body = {"output": name, "outputs": {"id": name, "property": "y"}, "inputs": []}
+
+    assert _post_crafted(client, body) == 400
+    assert sum(len(record.getMessage()) for record in caplog.records) < 10_000
+
+
+def test_invalid_json_gets_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/_dash-update-component", data="{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/nonexistent/bundle.js",
+        "/_dash-component-suites/dash/no_such_file.js",
+        "/_dash-component-suites/dash/../../settings.py",
+        "/_dash-component-suites/os/path.py",
+        "/_dash-component-suites/" + "a" * 2000 + "/x.js",
+    ],
+)
+def test_unregistered_component_suite_paths_are_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+
+
+crafted_dependency = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"id": st.one_of(hostile_text, table_ids), "property": hostile_text, "value": json_values}
+    ),
+)
+
+
+def test_inputs_of_any_count_and_shape_never_answer_5xx(
+    client: FlaskClient, callbacks: list[dict[str, Any]]
+) -> None:
+    """Too few, too many, lists for objects and objects for lists, for every callback."""
+
+    @_bounded(80)
+    @given(
+        callback=st.sampled_from([cb for cb in callbacks if not cb.get("background")]),
+        inputs=st.lists(st.one_of(crafted_dependency, st.lists(crafted_dependency)), max_size=4),
+        state=st.one_of(st.just([]), st.lists(crafted_dependency, max_size=3)),
+        outputs=st.one_of(st.none(), crafted_outputs),
+    )
+    def post_crafted(callback, inputs, state, outputs) -> None:
+        body = {"output": callback["output"], "inputs": inputs, "state": state}
+        body["outputs"] = body_outputs(callback["output"]) if outputs is None else outputs
+        body["changedPropIds"] = []
+        _post_crafted(client, body)
+
+    post_crafted()

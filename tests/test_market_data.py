@@ -57,6 +57,19 @@ class _LaggingProvider(FakeProvider):
         return super().bars(tickers, start, min(end or self.last, self.last))
 
 
+class _ListedLately(FakeProvider):
+    """A FakeProvider whose tickers were listed on ``listed``: no history before it."""
+
+    def __init__(self, listed: date, **options) -> None:
+        super().__init__(**options)
+        self.listed = listed
+
+    def bars(self, tickers, start=None, end=None) -> FetchResult:
+        result = super().bars(tickers, start, end)
+        listed = pd.Timestamp(self.listed)
+        return FetchResult(bars={t: bars.loc[listed:] for t, bars in result.bars.items()})
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "store")
@@ -171,13 +184,41 @@ def test_live_first_use_fetches_and_stores(store):
 
 
 def test_live_fresh_stored_ticker_is_not_fetched(store):
-    store.write_bars("AAA", synthetic_bars("AAA", "2025-01-02", TODAY))
+    store.write_bars("AAA", synthetic_bars("AAA", HISTORY_START, TODAY))
     provider = FakeProvider()
 
     bars = _market(provider, store).daily_bars("AAA")
 
     assert provider.calls == []
     assert bars.index[-1] == pd.Timestamp(TODAY)
+
+
+def test_live_member_stored_with_the_universe_history_gets_its_whole_history_once(store):
+    store.write_bars("AAA", synthetic_bars("AAA", "2023-06-05", TODAY))  # R2K_UNIVERSE_YEARS=2
+    provider = FakeProvider()
+    clock = _Clock()
+    market = _market(provider, store, clock=clock)
+
+    bars = market.daily_bars("AAA")
+
+    assert provider.calls == [(("AAA",), HISTORY_START, TODAY)]
+    pd.testing.assert_frame_equal(bars, synthetic_bars("AAA", HISTORY_START, TODAY))
+    clock.now += REFETCH_SECONDS + 1
+    market.daily_bars("AAA")
+    assert len(provider.calls) == 1
+
+
+def test_live_young_ticker_is_asked_for_its_whole_history_once_per_process(store):
+    store.write_bars("NEW", synthetic_bars("NEW", "2024-09-02", TODAY))
+    provider = _ListedLately(listed=date(2024, 9, 2))
+    clock = _Clock()
+    market = _market(provider, store, clock=clock)
+
+    market.daily_bars("NEW")
+    clock.now += REFETCH_SECONDS + 1
+    market.daily_bars("NEW")
+
+    assert provider.calls == [(("NEW",), HISTORY_START, TODAY)]
 
 
 def test_live_stale_ticker_is_asked_again_only_after_the_interval(store):

@@ -9,6 +9,7 @@ from analysis.movers import (
     MOVER_COLUMNS,
     movers,
     period_start,
+    prices_start,
     sector_summary,
 )
 
@@ -183,3 +184,50 @@ def test_sector_summary_weights_and_median_returns():
     assert rows["Industrials"].count == 0
     assert np.isnan(rows["Industrials"].median_return_pct)
     assert summary["weight"].sum() == pytest.approx(1.0)
+
+
+def test_a_price_at_the_minimum_is_kept_only_a_lower_one_is_dropped():
+    # HHH's last price is exactly 1.10: "drops tickers whose last price is below it".
+    at = movers(CLOSES, UNIVERSE, "YTD", AS_OF, min_price=1.1)
+    assert "HHH" in at.top["ticker"].tolist()
+    assert (at.below_min_price, at.considered) == (0, 5)
+    above = movers(CLOSES, UNIVERSE, "YTD", AS_OF, min_price=1.1000001)
+    assert "HHH" not in above.top["ticker"].tolist()
+    assert (above.below_min_price, above.considered) == (1, 4)
+
+
+def test_the_sector_summary_takes_the_median_not_the_mean():
+    # Three Energy returns of +0%, +10% and +100%: median 10, mean 36.67.
+    closes = pd.DataFrame(
+        {"AAA": [10.0, 10.0], "BBB": [10.0, 11.0], "CCC": [10.0, 20.0]},
+        index=pd.DatetimeIndex(["2024-12-31", "2025-01-10"], name="date"),
+    )
+    universe = pd.DataFrame(
+        {
+            "ticker": ["AAA", "BBB", "CCC"],
+            "name": ["A", "B", "C"],
+            "sector": ["Energy"] * 3,
+            "weight": [0.5, 0.3, 0.2],
+        }
+    )
+    summary = sector_summary(closes, universe, "YTD", "2025-01-10")
+    assert summary["median_return_pct"].tolist() == [pytest.approx(10.0)]
+    assert summary["count"].tolist() == [3]
+
+
+def test_prices_start_is_when_most_of_the_tickers_have_closes():
+    dates = pd.bdate_range("2024-01-01", periods=10, name="date")
+    closes = pd.DataFrame(
+        {
+            "OLD": np.arange(10.0) + 1,
+            "A": [np.nan] * 4 + list(np.arange(6.0) + 1),
+            "B": [np.nan] * 5 + list(np.arange(5.0) + 1),
+            "EMPTY": np.nan,
+        },
+        index=dates,
+    )
+    assert prices_start(closes, ["OLD", "A", "B", "EMPTY", "ABSENT"]) == dates[4]
+    assert prices_start(closes, ["OLD"]) == dates[0]
+    assert prices_start(closes, ["EMPTY", "ABSENT"]) is None
+    with pytest.raises(ValueError, match="DatetimeIndex"):
+        prices_start(closes.reset_index(drop=True), ["OLD"])

@@ -33,12 +33,14 @@ from charts.theme import SIMULATED_LABEL
 from components import ids
 from components.view_state import ViewState
 from market.data import MarketData
+from market.refresh import refresh
 from market.sources import CACHED, ResolvedSource
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
+from tests.store_fakes import FakeProvider
 
-MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct"}
+MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct", "contribution_pct"}
 PAST = date(2025, 3, 12)
 """A Wednesday well inside the demo's history (2014-11 to 2026-11)."""
 
@@ -200,6 +202,34 @@ def test_display_start():
     assert display_start(dates, "max") is None
     assert display_start(dates, "1y") == dates[-1] - pd.Timedelta(weeks=52)
     assert display_start(pd.DatetimeIndex([]), "1y") is None
+    last = dates[-1]  # Monday 2025-09-29
+    assert display_start(dates, "ytd") == pd.Timestamp("2025-01-01")
+    assert display_start(dates, "1m") == pd.Timestamp("2025-08-29")
+    assert display_start(dates, "6m") == last - pd.DateOffset(months=6)
+
+
+def test_the_monthly_interval_draws_months_built_from_daily_bars(services, index):
+    view = chart_view(services, ViewState(ticker=index, interval="1mo", range="2y", as_of=PAST))
+    candles = view.figure.data[0]
+    months = pd.DatetimeIndex(candles.x)
+    assert candles.name == "Monthly" and (months.day == 1).all()
+    assert months[-1] == pd.Timestamp("2025-03-01") and 23 <= len(months) <= 25
+    daily = services.market.daily_bars(index).loc[:"2025-03-12"]
+    assert candles.close[-1] == pytest.approx(daily["close"].iloc[-1])
+    assert candles.high[-1] == pytest.approx(daily.loc["2025-03-01":, "high"].max())
+    assert "in progress" in [a.text for a in view.figure.layout.annotations]
+    assert view.figure.layout.xaxis.hoverformat == "%B %Y"
+    assert "Monthly bars · as of 2025-03-12" in view.figure.layout.title.subtitle.text
+
+
+@pytest.mark.parametrize("range_", ["1m", "3m", "6m", "ytd"])
+def test_short_ranges_draw_the_bars_since_their_start(services, index, range_):
+    view = chart_view(services, ViewState(ticker=index, interval="1d", range=range_, as_of=PAST))
+    days = pd.DatetimeIndex(view.figure.data[0].x)
+    start = {"1m": "2025-02-12", "3m": "2024-12-12", "6m": "2024-09-12", "ytd": "2025-01-01"}
+    assert days[0] >= pd.Timestamp(start[range_]) and days[0] - pd.Timestamp(start[range_]) < (
+        pd.Timedelta(days=5)
+    )
 
 
 # Compare
@@ -249,7 +279,7 @@ def test_read_figures_label_the_key_numbers_with_tones(default_view):
     assert labels == ["Close", "From high", "vs 50-wk avg", "MACD / signal", "RSI 14", "Channel"]
     values = {label: (value, tone) for label, value, tone in figures}
     assert values["Close"] == (f"{read.close:,.2f}", "")
-    assert values["From high"] == (f"{read.drawdown_pct:+.1f}%", "down")
+    assert values["From high"] == (f"{read.drawdown_pct:+.1f}%".replace("-", "\u2212"), "down")
     assert values["Channel"] == (read.channel.position, "down")
     assert values["RSI 14"] == (f"{read.rsi14:.1f}", "down" if read.rsi14 < 40 else "")
 
@@ -285,7 +315,7 @@ def ytd(services, index):
     return movers_view(services, ViewState(ticker=index))
 
 
-def test_movers_rank_every_constituent_best_and_worst_first_with_six_columns(ytd):
+def test_movers_rank_every_constituent_best_and_worst_first_with_seven_columns(ytd):
     ranked = int(ytd.note.split(" constituents ranked")[0].split()[-1])
     assert len(ytd.top) == len(ytd.bottom) == ranked > 1000
     for row in ytd.top + ytd.bottom:
@@ -296,6 +326,19 @@ def test_movers_rank_every_constituent_best_and_worst_first_with_six_columns(ytd
     assert bottom == sorted(bottom)
     assert {row["ticker"] for row in ytd.top} == {row["ticker"] for row in ytd.bottom}
     assert all(isinstance(value, float) for value in top)
+    assert "Contributions add up to" in ytd.note and "the index's own return" in ytd.note
+
+
+def test_movers_ranked_by_contribution_and_the_note_gives_both_sums(services, index):
+    view = movers_view(services, ViewState(ticker=index), rank="contribution")
+    top = [row["contribution_pct"] for row in view.top]
+    bottom = [row["contribution_pct"] for row in view.bottom]
+    assert top == sorted(top, reverse=True) and bottom == sorted(bottom)
+    assert top[0] == max(top + bottom) and bottom[0] == min(top + bottom)
+    assert "Ranked by contribution." in view.note
+    by_return = movers_view(services, ViewState(ticker=index))
+    first = [r["ticker"] for r in view.top[:15]]
+    assert first != [r["ticker"] for r in by_return.top[:15]]
 
 
 def test_movers_note_names_the_period_and_says_simulated(services, ytd):
@@ -351,6 +394,25 @@ def test_movers_from_a_date(services, index):
     view = movers_view(services, ViewState(ticker=index, period="2026-01-02"))
     assert "since 2026-01-02" in view.note
     assert len(view.top) > 15 and view.as_of > "2026-01-02"
+
+
+def test_movers_from_before_the_stored_prices_say_why_they_are_few(tmp_path: Path):
+    settings = Settings(cache_dir=tmp_path, universe_years=2)
+    store = Store(tmp_path / "fake")
+    refresh(FakeProvider(["AAA", "BBB"]), store, today=date(2025, 6, 4), universe_years=2)
+    source = ResolvedSource(FakeProvider(), store, CACHED, "stored fake")
+    stored = Services(settings=settings, market=MarketData(source))
+
+    early = movers_view(stored, ViewState(ticker="IDX", period="2021-01-04"))
+    assert early.top == []
+    assert (
+        "Most constituents' prices start on 2023-06-05, after this period's start (2021-01-04):"
+        " those are left out. Constituents are fetched with 2 years of history"
+        " (R2K_UNIVERSE_YEARS); raise it and refresh to rank from earlier dates."
+    ) in early.note
+    within = movers_view(stored, ViewState(ticker="IDX", period="2024-01-02"))
+    assert len(within.top) == 2
+    assert "prices start on" not in within.note
 
 
 def test_movers_without_a_stored_universe_say_so(tmp_path: Path):

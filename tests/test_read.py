@@ -200,3 +200,53 @@ def test_rows_after_as_of_change_nothing(seed, sessions, cut, extra, weekend):
     alone = technical_read("P", before, as_of=as_of).to_dict()
     assert technical_read("P", daily, as_of=as_of).to_dict() == alone
     assert alone["as_of"] == before.index[-1].date().isoformat()
+
+
+def test_one_sentence_writes_all_its_prices_to_the_closes_decimals():
+    assert money(0.5817, 4) == "$0.5817" and money(3.99, 4) == "$3.9900"
+    assert money(1234.5) == "$1,234.50" and money(0.5) == "$0.5000"
+    assert money(-2.5, 2) == "$\u22122.50"
+    closes = 0.9 + 0.2 * np.sin(np.linspace(0.0, 7.5 * np.pi, 800))  # high $1.10, last $0.70
+    dates = pd.bdate_range("2022-01-03", periods=closes.size, name="date")
+    read = technical_read("PENNY", bars_from_closes(closes, dates))
+    assert read.close < 1
+    amounts = re.findall(r"\$[\d,]+\.(\d+)", read.summary)
+    assert len(amounts) >= 3 and {len(decimals) for decimals in amounts} == {4}
+
+
+def _around_good_friday() -> pd.DataFrame:
+    """Sessions of March and April 2024 without Good Friday (29 March, a market holiday)."""
+    dates = pd.bdate_range("2024-03-01", "2024-04-30").drop(pd.Timestamp("2024-03-29"))
+    return bars_from_closes(random_walk(len(dates), seed=3), dates)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "week", "partial"),
+    [
+        ("2024-03-28", "2024-03-25", True),  # Thursday: Friday not reached yet
+        ("2024-03-29", "2024-03-25", False),  # the holiday Friday: the week is complete
+        ("2024-03-30", "2024-03-25", False),
+        ("2024-04-03", "2024-04-01", True),
+        ("2024-04-05", "2024-04-01", False),
+    ],
+)
+def test_the_weeks_are_built_as_of_the_as_of_date(as_of, week, partial):
+    daily = _around_good_friday()
+    read = technical_read("P", daily, as_of=as_of)
+    assert read.week == pd.Timestamp(week)
+    assert read.week_partial is partial
+    assert read.as_of == daily.index[daily.index <= pd.Timestamp(as_of)][-1]
+
+
+def test_the_last_week_of_a_series_is_partial_until_its_friday():
+    assert technical_read("IWM", STORY).week_partial is False  # ends on a Friday
+    assert technical_read("IWM", STORY.iloc[:-2]).week_partial is True  # ends on a Wednesday
+
+
+def test_three_weeks_are_enough_for_a_channel():
+    fridays = pd.date_range("2024-01-05", periods=3, freq="W-FRI")
+    read = technical_read("TINY", bars_from_closes(np.array([10.0, 11.0, 12.0]), fridays))
+    assert read.weeks == 3
+    assert read.channel is not None and read.channel.lookback == 3
+    assert read.to_dict()["channel"]["lookback_weeks"] == 3
+    assert technical_read("TINY", STORY, lookback=3).to_dict()["channel"]["lookback_weeks"] == 3

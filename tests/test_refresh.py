@@ -191,6 +191,36 @@ def test_whole_universe_plus_index_and_benchmark(store: Store) -> None:
     assert list(stored_universe(store)["ticker"]) == ["AAA", "BBB"]
 
 
+def test_members_get_the_universe_history_and_the_index_the_whole_one(store: Store) -> None:
+    provider = FakeProvider(["AAA", "BBB"])
+
+    summary = refresh(provider, store, today=TODAY, history_years=12, universe_years=2)
+
+    assert summary.fetched == 4
+    assert sorted(provider.calls) == [
+        (("AAA", "BBB"), date(2023, 6, 4), TODAY),
+        (("IDX", "BENCH"), date(2013, 6, 4), TODAY),
+    ]
+    assert stored_bars(store, "AAA").index[0] == pd.Timestamp("2023-06-05")
+    assert stored_bars(store, "IDX").index[0] == pd.Timestamp("2013-06-04")
+
+
+def test_backfill_fetches_whole_a_fresh_ticker_stored_with_a_shorter_history(
+    store: Store,
+) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2023-06-05", TODAY))
+    store.write_bars("BBB", synthetic_bars("BBB", "2013-06-10", TODAY))  # within the grace
+    provider = FakeProvider()
+
+    assert refresh(provider, store, ["AAA", "BBB"], today=TODAY, history_years=12).fresh == 2
+    assert provider.calls == []
+    summary = refresh(provider, store, ["AAA", "BBB"], today=TODAY, history_years=12, backfill=True)
+
+    assert provider.calls == [(("AAA",), date(2013, 6, 4), TODAY)]
+    assert (summary.fetched, summary.fresh) == (1, 1)
+    _assert_complete(store, "AAA", date(2013, 6, 4), TODAY)
+
+
 def test_a_failed_universe_download_falls_back_to_the_stored_universe(store: Store) -> None:
     store.write_universe(FakeProvider(["AAA", "BBB"]).universe())
     provider = FakeProvider(["ZZZ"], universe_down=True)

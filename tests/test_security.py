@@ -170,15 +170,31 @@ def test_the_policy_hashes_every_inline_script_the_page_runs(demo_app):
     assert '<script id="_dash-config" type="application/json">' in html
 
 
-def test_a_failing_callback_answers_without_a_traceback(demo_app):
+LEAKS = ("Traceback", 'File "', ".py", "CallbackException", "output_spec", "ZeroDivision")
+
+
+def test_a_callback_that_does_not_match_answers_400_without_a_traceback(demo_app):
     response = demo_app.server.test_client().post(
         "/_dash-update-component",
         json={"output": "price-chart.figure", "outputs": [], "inputs": [], "changedPropIds": []},
     )
     body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert body.startswith("Malformed callback request")
+    for leak in LEAKS:
+        assert leak not in body
+
+
+def test_a_failing_route_answers_500_without_a_traceback(tmp_path):
+    app = create_app(Settings(source="demo", cache_dir=tmp_path / "cache"))
+    app.server.add_url_rule("/fails", "fails", lambda: str(1 / 0))
+
+    response = app.server.test_client().get("/fails")
+
+    body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Internal Server Error" in body
-    for leak in ("Traceback", 'File "', ".py", "CallbackException", "output_spec"):
+    for leak in LEAKS:
         assert leak not in body
 
 

@@ -19,6 +19,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from hosting.serve import WORKER_TIMEOUT, gunicorn_options, production_settings
+from hosting.worker import TimedGeventWorker
 from settings import Settings
 from tests.dash_payloads import EXPORT_CALLBACK, TOP_TABLE_KEY
 from tests.servers import ROOT, free_port, wait_for_port
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
-# Dash raises while dispatching this callback (no inputs for a callback that has some).
+# Dash raises while dispatching this callback (no inputs for a callback that has some);
+# the server answers 400 (the client's error) as plain text, in debug mode too.
 FAILING_CALLBACK = {"output": EXPORT_CALLBACK["output"], "inputs": [], "changedPropIds": []}
 TRACEBACK_MARKS = ("Traceback", 'File "', ".py", "CallbackException", "output_spec")
 
@@ -125,6 +127,10 @@ def test_options_bind_settings_host_port_and_workers():
     assert options["control_socket_disable"] is True
     assert options["preload_app"] is False
     assert options["timeout"] == WORKER_TIMEOUT
+    assert issubclass(options["worker_class"], TimedGeventWorker)
+    assert options["worker_class"].body_timeout == Settings().body_timeout
+    assert options["keepalive"] == Settings().header_timeout
+    assert options["limit_request_line"] > 0 and options["limit_request_fields"] > 0
     assert gunicorn_options(Settings(host="::1", port=9000))["bind"] == ["[::1]:9000"]
 
 
@@ -162,8 +168,8 @@ def test_headers_on_refused_and_served_responses(http):
 
 def test_a_callback_exception_shows_no_traceback_even_with_r2k_debug(http):
     response = http.post("/_dash-update-component", json=FAILING_CALLBACK, auth=("alice", PASSWORD))
-    assert response.status_code == 500
-    assert "Internal Server Error" in response.text
+    assert response.status_code == 400
+    assert response.text.startswith("Malformed callback request")
     for mark in TRACEBACK_MARKS:
         assert mark not in response.text
 
@@ -198,6 +204,6 @@ def test_explicitly_public_server_starts_on_all_interfaces_with_debug_forced_off
         assert response.status_code == 200
         assert response.headers["X-Frame-Options"] == "DENY"
         failing = httpx.post(url + "/_dash-update-component", json=FAILING_CALLBACK, timeout=60)
-        assert failing.status_code == 500
+        assert failing.status_code == 400
         assert not any(mark in failing.text for mark in TRACEBACK_MARKS)
     assert "0.0.0.0:" in _log(env).read_text()

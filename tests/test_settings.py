@@ -32,3 +32,12 @@ def test_unknown_source_is_refused(monkeypatch, source):
     monkeypatch.setenv("R2K_SOURCE", source)
     with pytest.raises(ValidationError, match="auto, yahoo, demo or csv:DIR"):
         Settings()
+
+
+def test_constituents_get_a_shorter_history_than_the_index(monkeypatch):
+    assert (Settings().history_years, Settings().universe_years) == (12, 2)
+    monkeypatch.setenv("R2K_UNIVERSE_YEARS", "3")
+    assert Settings().universe_years == 3
+    monkeypatch.setenv("R2K_UNIVERSE_YEARS", "0")
+    with pytest.raises(ValidationError, match="universe_years"):
+        Settings()

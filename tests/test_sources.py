@@ -5,6 +5,7 @@ Every ``resolve_source`` call passes ``probe=``, so no test asks the network.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 
 from market.csv_source import CsvProvider
 from market.demo import DEMO_INDEX, DemoProvider
-from market.sources import CACHED, DIRECT, LIVE, resolve_source
+from market.sources import CACHED, DIRECT, LIVE, csv_namespace, resolve_source
 from market.store import Store
 from market.universe import make_universe
 from market.yahoo import YahooProvider
@@ -79,8 +80,17 @@ def test_csv_dir_reads_the_users_files_directly(tmp_path):
     assert source.mode == DIRECT
     assert source.simulated is False
     assert str(CSV_FIXTURES) in source.label
-    assert source.store.root == tmp_path / "csv"
+    assert source.store.root == tmp_path / csv_namespace(CSV_FIXTURES)
     assert source.provider.index_ticker == "IWM"
+
+
+def test_each_csv_directory_has_a_store_of_its_own(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    first = resolve_source(_settings(f"csv:{CSV_FIXTURES}", tmp_path))
+    second = resolve_source(_settings(f"csv:{other}", tmp_path))
+    assert first.store.root != second.store.root
+    assert first.store.root.name.startswith("csv-")
 
 
 def test_yahoo_is_live_without_asking_the_probe(tmp_path):
@@ -133,16 +143,83 @@ def test_auto_unreachable_with_a_stored_copy_uses_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("universe", "index_bars"), [(True, False), (False, True)], ids=["no-index", "no-universe"]
+    ("universe", "index_bars", "lacking"),
+    [(True, False, "the bars of the index IWM"), (False, True, "the Russell 2000 membership")],
+    ids=["no-index", "no-universe"],
 )
-def test_auto_unreachable_with_half_a_stored_copy_is_the_demo(tmp_path, universe, index_bars):
+def test_auto_unreachable_with_half_a_stored_copy_uses_it_and_names_the_rest(
+    tmp_path, universe, index_bars, lacking
+):
     _stored_yahoo_copy(tmp_path, universe=universe, index_bars=index_bars)
 
     source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
 
+    assert source.mode == CACHED
+    assert source.simulated is False
+    assert source.note is not None and f"It lacks {lacking}" in source.note
+    assert "damaged" not in source.note
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("damaged", "lacking"),
+    [
+        ("universe.parquet", "the Russell 2000 membership (no movers), whose file was damaged"),
+        ("bars/IWM.parquet", "the bars of the index IWM, whose file was damaged"),
+    ],
+    ids=["universe", "index"],
+)
+def test_auto_unreachable_with_one_truncated_file_keeps_the_stored_copy(tmp_path, damaged, lacking):
+    store = _stored_yahoo_copy(tmp_path)
+    for ticker in ("AAA", "BBB"):
+        assert store.write_bars(ticker, synthetic_bars(ticker, "2025-01-02", "2025-06-04"))
+    _truncate(store.root / damaged)
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
+    assert source.mode == CACHED
+    assert isinstance(source.provider, YahooProvider) and source.simulated is False
+    assert source.note is not None and lacking in source.note
+    assert not (store.root / damaged).exists()
+    assert store.set_aside() == [damaged]
+    assert {"AAA", "BBB"} <= set(store.tickers())
+    # The next start finds the file absent and still says it was damaged.
+    again = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+    assert again.mode == CACHED and again.note == source.note
+
+
+def test_the_note_counts_other_damaged_files_and_forgets_those_written_again(tmp_path):
+    store = _stored_yahoo_copy(tmp_path)
+    tickers = [f"T{i}" for i in range(7)]
+    for ticker in tickers:
+        assert store.write_bars(ticker, synthetic_bars(ticker, "2025-01-02", "2025-06-04"))
+        _truncate(store.bars_path(ticker))
+        assert store.read_bars(ticker) is None
+    assert store.write_bars("T0", synthetic_bars("T0", "2025-01-02", "2025-06-04"))
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
+    assert source.mode == CACHED and source.note is not None
+    assert "It lacks 6 damaged files set aside (bars/T1.parquet, " in source.note
+    assert "bars/T5.parquet and 1 more)" in source.note
+    assert "T0" not in source.note
+
+
+def test_auto_unreachable_with_only_damaged_files_is_the_demo(tmp_path):
+    store = _stored_yahoo_copy(tmp_path)
+    _truncate(store.universe_path)
+    _truncate(store.bars_path("IWM"))
+
+    source = resolve_source(_settings("auto", tmp_path), probe=_Probe(False))
+
     assert isinstance(source.provider, DemoProvider)
-    assert source.mode == DIRECT
-    assert source.note is not None and "unreachable" in source.note
+    assert source.note is not None
+    assert "the stored copy is damaged (set aside: bars/IWM.parquet, universe.parquet)" in (
+        source.note
+    )
 
 
 def test_auto_reachable_ignores_the_stored_copy_and_stays_live(tmp_path):
@@ -152,3 +229,18 @@ def test_auto_reachable_ignores_the_stored_copy_and_stays_live(tmp_path):
 
     assert source.mode == LIVE
     assert source.note is None
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["live", "cached"])
+def test_opening_the_source_tidies_leftovers_and_lagging_closes(tmp_path, reachable):
+    store = _stored_yahoo_copy(tmp_path)
+    store.rebuild_closes()
+    assert store.write_bars("AAA", synthetic_bars("AAA", "2025-01-02", "2025-06-04"))
+    leftover = store.bars_dir / ".AAA.parquet.k1ll3d.tmp"
+    leftover.write_bytes(b"PAR1 half")
+    os.utime(leftover, (0, 0))
+
+    resolve_source(_settings("auto", tmp_path), probe=_Probe(reachable))
+
+    assert not leftover.exists()
+    assert list(store.read_closes().columns) == ["AAA", "IWM"]

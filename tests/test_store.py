@@ -186,6 +186,10 @@ def test_process_killed_mid_write_leaves_the_old_file_and_an_ignored_stray(store
     assert store.tickers() == ["AAA"]
     store.rebuild_closes()
     assert list(store.read_closes().columns) == ["AAA"]
+    assert store.recover() == []  # a minute may not have passed: it may be a write
+    later = (store.bars_dir / strays[0]).stat().st_mtime + 61
+    assert store.recover(now=later) == [f"bars/{strays[0]}"]
+    assert _entries(store.bars_dir) == ["AAA.parquet"]
 
 
 @pytest.mark.parametrize(
@@ -494,3 +498,183 @@ def test_a_file_damaged_behind_the_closes_is_set_aside_not_merged_into(store: St
     assert outcome is Written.NOT_FOUND
     assert store.tickers() == []
     assert any(p.name.startswith("AAA.parquet.corrupt-") for p in store.bars_dir.iterdir())
+
+
+def _flips(size: int, stride: int, tail: int) -> list[tuple[int, int]]:
+    """(position, bit mask) of single-byte flips: every ``stride``-th byte, and every other
+    byte of the last ``tail`` (the footer: schema, row counts, offsets, metadata); each flip
+    flips the next bit of the eight."""
+    positions = sorted({*range(0, size, stride), *range(max(size - tail, 0), size, 2)})
+    return [(position, 1 << (i % 8)) for i, position in enumerate(positions)]
+
+
+@pytest.mark.parametrize("kind", ["bars", "universe"])
+def test_no_single_byte_flip_reads_back_as_other_numbers(store: Store, kind: str, caplog) -> None:
+    if kind == "bars":
+        store.write_bars("AAA", synthetic_bars("AAA", "2023-01-02", "2024-06-28"))
+        path, read, flips = store.bars_path("AAA"), lambda: store.read_bars("AAA"), (53, 1600)
+    else:
+        store.write_universe(_universe(["AAA", "BRK-B", "CCC"]))
+        path, read, flips = store.universe_path, store.read_universe, (3, 0)
+    good = path.read_bytes()
+    original = read()
+    assert original is not None
+    caught = 0
+
+    for position, mask in _flips(len(good), *flips):
+        damaged = bytearray(good)
+        damaged[position] ^= mask
+        path.write_bytes(bytes(damaged))
+        got = read()
+        if got is None:
+            caught += 1
+            assert not path.exists(), f"a flip at {position} was detected but left in place"
+        else:
+            assert got.equals(original), f"a flip of {mask:#x} at {position} read as other data"
+        for aside in path.parent.glob(f"{path.name}.corrupt-*"):
+            aside.unlink()
+        path.write_bytes(good)
+
+    assert caught > len(_flips(len(good), *flips)) // 2
+    assert "digest mismatch" in caplog.text or "checksum" in caplog.text.lower()
+
+
+def test_a_flipped_byte_makes_a_refresh_fetch_the_whole_history_again(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    path = store.bars_path("AAA")
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 3] ^= 0x04
+    path.write_bytes(bytes(damaged))
+
+    recent = synthetic_bars("AAA", "2024-03-25", "2024-04-30")
+    outcome = store.batch().write("AAA", recent, expect_stored=True)
+
+    assert outcome is Written.NOT_FOUND
+    assert any(p.name.startswith("AAA.parquet.corrupt-") for p in store.bars_dir.iterdir())
+
+
+def test_files_are_written_with_page_checksums_and_a_digest(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.write_universe(_universe(["AAA"]))
+    store.rebuild_closes()
+
+    for path in (store.bars_path("AAA"), store.universe_path, store.closes_path):
+        with pq.ParquetFile(path) as parquet:
+            assert b"r2k_crc32" in parquet.metadata.metadata
+        damaged = bytearray(path.read_bytes())
+        damaged[200] ^= 0x01  # inside the first data page
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(OSError, match="CRC checksum verification failed"):
+            pq.ParquetFile(path, page_checksum_verification=True).read()
+
+
+def _leftover(directory: Path, name: str, age: float, mark: str = "x1y2z3") -> Path:
+    path = directory / f".{name}.{mark}.tmp"
+    path.write_bytes(b"PAR1 half a file")
+    when = path.stat().st_mtime - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_recover_removes_old_leftovers_only_and_keeps_every_good_file(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.write_universe(_universe(["AAA"]))
+    store.rebuild_closes()
+    old = [
+        _leftover(store.bars_dir, "AAA.parquet", 120),
+        _leftover(store.root, "universe.parquet", 3600),
+        _leftover(store.root, "closes.parquet", 61),
+    ]
+    fresh = _leftover(store.root, "universe.parquet", 5, mark="being-written")
+    (store.bars_dir / "notes.tmp").write_text("not ours")
+
+    removed = store.recover()
+
+    assert removed == sorted(p.relative_to(store.root).as_posix() for p in old)
+    assert not any(path.exists() for path in old)
+    assert fresh.exists() and (store.bars_dir / "notes.tmp").exists()
+    assert store.tickers() == ["AAA"] and store.read_universe() is not None
+
+
+def test_recover_leaves_leftovers_while_a_refresh_holds_the_lock(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    leftover = _leftover(store.bars_dir, "AAA.parquet", 3600)
+
+    with store.lock():
+        assert store.recover() == []
+        assert leftover.exists()
+    assert store.recover() == ["bars/.AAA.parquet.x1y2z3.tmp"]
+
+
+def test_recover_rebuilds_closes_that_lag_the_bars_files(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    # A page's fetch (or a refresh killed before its end) writes bars, not closes.
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-04-30"))
+    store.write_bars("CCC", synthetic_bars("CCC", "2024-02-01", "2024-04-30"))
+    assert list(store.read_closes().columns) == ["AAA", "BBB"]
+
+    store.recover()
+
+    closes = store.read_closes()
+    assert list(closes.columns) == ["AAA", "BBB", "CCC"]
+    assert closes["AAA"].last_valid_index() == pd.Timestamp("2024-04-30")
+    before = store.closes_path.stat()
+    store.recover()
+    assert store.closes_path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_recover_of_a_store_not_created_yet_creates_nothing(store: Store) -> None:
+    assert store.recover() == []
+    assert not store.root.exists()
+
+
+@pytest.mark.parametrize("kind", ["bars", "universe"])
+def test_the_data_file_is_fsynced_before_its_rename_and_the_directory_after(
+    store: Store, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.path.realpath(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(source, target) -> None:
+        events.append(("replace", os.path.realpath(source)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    if kind == "bars":
+        store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+        directory = store.bars_dir
+    else:
+        store.write_universe(_universe(["AAA"]))
+        directory = store.root
+
+    renames = [i for i, (what, _) in enumerate(events) if what == "replace"]
+    assert len(renames) == 1
+    temporary = events[renames[0]][1]
+    assert Path(temporary).parent == Path(os.path.realpath(directory))
+    assert ("fsync", temporary) in events[: renames[0]]
+    assert ("fsync", os.path.realpath(directory)) in events[renames[0] + 1 :]
+
+
+def test_closes_follow_a_file_rewritten_with_the_same_tickers(store: Store) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    assert set(store.closes_of(["AAA", "BBB"])) == {"AAA", "BBB"}
+
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-03-25", "2024-04-30", factor=2.0))
+    assert list(store.closes_of(["AAA", "BBB"])) == ["BBB"]
+    store.rebuild_closes()
+
+    closes = store.read_closes()
+    expected = stored_bars(store, "AAA")["close"].rename("AAA")
+    assert list(closes.columns) == ["AAA", "BBB"]
+    assert closes["AAA"].last_valid_index() == pd.Timestamp("2024-04-30")
+    pd.testing.assert_series_equal(closes["AAA"].dropna(), expected)
+    pd.testing.assert_series_equal(store.closes_of(["AAA"])["AAA"], expected)

@@ -2,9 +2,12 @@
 
 from datetime import date
 
+import pytest
+
 from callbacks.view import (
     CHART_FIELDS,
     MOVERS_FIELDS,
+    channel_window,
     differs,
     needs_redraw,
     next_view,
@@ -144,3 +147,24 @@ def test_a_holding_or_a_sector_button_opens_like_a_click():
     assert _next(ids.SECTOR_BUTTON, filtered.state, clicks=button).state.include == ()
     bogus = {ids.SECTOR_BUTTON: ids.sector_button("<b>x</b>")}
     assert _next(ids.SECTOR_BUTTON, previous, clicks=bogus).state == previous
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        (600, "“600”"),
+        (7, "“7”"),
+        (10.5, "“10.5”"),
+        (None, "empty"),
+        ("abc", "“abc”"),
+        (True, "“True”"),
+    ],
+)
+def test_a_refused_channel_window_is_named_and_the_previous_kept(value, named):
+    weeks, problem = channel_window(value, 104)
+    assert weeks == 104
+    assert named in problem and "8 to 520" in problem and "kept 104" in problem
+
+
+def test_a_channel_window_in_range_is_taken_without_a_note():
+    assert channel_window(520, 104) == (520, "") and channel_window(8.0, 104) == (8, "")

@@ -5,7 +5,14 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.view_state import ViewState, parse_query, to_query
+from components.view_state import (
+    MAX_PARAMS,
+    MAX_QUERY_LENGTH,
+    ViewState,
+    parse_date,
+    parse_query,
+    to_query,
+)
 
 TODAY = date(2026, 11, 25)
 
@@ -85,3 +92,33 @@ def test_any_query_string_parses_to_a_valid_view(query):
     assert state.as_of is None or state.as_of <= TODAY
     assert all(len(name) <= 31 for name in state.ignored)
     assert parse_query(to_query(state), "IWM", TODAY) == state
+
+
+def test_dates_with_anything_after_them_are_ignored_and_named():
+    state = parse_query(
+        "?asof=2024-01-01<script>&chend=2020-01-01junk&period=2024-01-01T00:00"
+        "&ticker=SPY&asof=2024-01-02 ",
+        "IWM",
+        TODAY,
+    )
+    assert state.ignored == ("asof", "chend", "period")
+    assert state.as_of == date(2024, 1, 2), "a valid date, space trimmed, still counts"
+    assert state.channel_end is None and state.period == "ytd" and state.ticker == "SPY"
+    for junk in ("2024-01-01x", "2024-01-01 00:00", "2024-1-01", "٢٠٢٤-٠١-٠١", "+2024-01-01"):
+        assert parse_date(junk, TODAY) is None, junk
+    assert parse_date(" 2024-01-01\n", TODAY) == date(2024, 1, 1)
+
+
+def test_a_query_too_long_is_ignored_whole_and_named():
+    query = "?ticker=SPY&" + "x=1&" * MAX_QUERY_LENGTH
+    state = parse_query(query, "IWM", TODAY)
+    assert state == ViewState(ticker="IWM")
+    assert state.ignored == (f"(query over {MAX_QUERY_LENGTH} characters)",)
+
+
+def test_parameters_beyond_the_limit_are_ignored_and_named_once():
+    query = "?" + "&".join(["ticker=SPY", *["range=1y"] * (MAX_PARAMS - 1), "range=max"] * 3)
+    state = parse_query(query, "IWM", TODAY)
+    assert state.ticker == "SPY" and state.range == "1y"
+    assert state.ignored == (f"(parameters after the {MAX_PARAMS}th)",)
+    assert parse_query(query[: query.index("&range=max")], "IWM", TODAY).ignored == ()

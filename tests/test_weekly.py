@@ -90,3 +90,11 @@ def test_no_days_give_an_empty_weekly_frame_and_bad_input_is_refused():
     assert weekly.empty and tuple(weekly.columns) == WEEKLY_COLUMNS
     with pytest.raises(ValueError, match="columns"):
         weekly_bars(empty_bars().drop(columns="volume"))
+
+
+def test_a_week_ending_with_a_session_in_progress_stays_partial_on_its_friday():
+    dates = pd.bdate_range("2024-03-04", "2024-03-08")  # Monday to Friday
+    friday = bars_from_closes(np.arange(1.0, 6.0), dates)
+
+    assert not weekly_bars(friday)["partial"].iloc[-1]
+    assert weekly_bars(friday, in_progress=True)["partial"].iloc[-1]

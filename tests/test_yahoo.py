@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
-import types
 from datetime import date
 from pathlib import Path
 
@@ -13,23 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-import yfinance
-import yfinance.multi
-from curl_cffi.requests.exceptions import DNSError
-from yfinance import utils as yf_utils
 from yfinance.exceptions import YFRateLimitError
 
-from market.bars import validate_bars
 from market.network import probe, run_with_deadline
 from market.provider import DataFormatError, SourceUnavailableError
 from market.universe import make_universe
-from market.yahoo import BACKOFF_SECONDS, YahooProvider, bars_from_download, yfinance_download
+from market.yahoo import BACKOFF_SECONDS, YahooProvider
 from settings import Settings
 from tests.yahoo_fakes import (
     FakeClock,
     FakeDownload,
     download_frame,
-    drop_nan_rows,
     history_frame,
 )
 
@@ -63,95 +58,10 @@ def _frames_for(histories):
     return lambda batch: download_frame({t: histories.get(t) for t in batch})
 
 
-# --- the fakes are shaped like yfinance's real assembly -----------------------------------
-
-
-def _stub_ticker(answers: dict[str, object]) -> type:
-    """``yfinance.Ticker`` without the network: ``history`` answers from ``answers``."""
-
-    class StubTicker:
-        def __init__(self, ticker: str) -> None:
-            self.ticker = ticker
-            self._price_history = types.SimpleNamespace(_last_error=None)
-
-        def history(self, **options):
-            answer = answers[self.ticker]
-            if isinstance(answer, BaseException):
-                raise answer
-            if answer is None:
-                self._price_history._last_error = "possibly delisted; no price data found"
-                return yf_utils.empty_df()
-            return answer.copy()
-
-    return StubTicker
-
-
-@pytest.fixture
-def offline_yfinance(monkeypatch):
-    """Real ``yf.download`` whose per-ticker requests are answered from a dict."""
-    answers: dict[str, object] = {}
-    monkeypatch.setattr(yfinance.multi, "Ticker", _stub_ticker(answers))
-    return answers
-
-
-@pytest.mark.parametrize(
-    "histories",
-    [
-        {"AAA": history_frame("2024-01-02", 5), "BBB": history_frame("2024-01-04", 4, 50.0)},
-        {"AAA": history_frame("2024-01-02", 5), "ZZZ": None},
-        {"XXX": None, "YYY": None},
-        {"AAA": history_frame("2024-01-02", 3)},
-    ],
-    ids=["two-tickers", "one-failed", "all-failed", "single"],
-)
-def test_fake_frames_match_what_yfinance_download_assembles(offline_yfinance, histories):
-    offline_yfinance.update(histories)
-    real = yfinance.download(list(histories), progress=False, auto_adjust=True, threads=False)
-    pd.testing.assert_frame_equal(real, download_frame(histories))
-
-
-def test_yfinance_download_raises_the_rate_limit_yfinance_only_logs(offline_yfinance):
-    offline_yfinance.update({"AAA": history_frame("2024-01-02", 3), "BBB": YFRateLimitError()})
-    with pytest.raises(YFRateLimitError):
-        yfinance_download(["AAA", "BBB"], progress=False, threads=False)
-
-
-def test_yfinance_download_raises_connection_error_when_no_ticker_could_connect(
-    offline_yfinance,
-):
-    offline_yfinance.update({"AAA": DNSError("Could not resolve host"), "BBB": DNSError("x")})
-    with pytest.raises(ConnectionError, match="DNSError"):
-        yfinance_download(["AAA", "BBB"], progress=False, threads=False)
-
-
-def test_yfinance_download_returns_empty_columns_for_an_unknown_ticker(offline_yfinance):
-    offline_yfinance.update({"AAA": history_frame("2024-01-02", 3), "ZZZ": None})
-    frame = yfinance_download(["AAA", "ZZZ"], progress=False, threads=False)
-    assert frame["Close"]["ZZZ"].isna().all()
-    assert frame["Close"]["AAA"].tolist() == [100.0, 101.0, 102.0]
-
-
 # --- bars ---------------------------------------------------------------------------------
 
 
-def test_a_normal_batch_becomes_bars_per_ticker():
-    histories = {"AAA": history_frame("2024-01-02", 5), "BBB": history_frame("2024-01-04", 4, 50.0)}
-    download = FakeDownload([_frames_for(histories)])
-    provider, _ = _provider(download)
-
-    result = provider.bars(["aaa", "BBB"], date(2024, 1, 1), date(2024, 1, 31))
-
-    assert set(result.bars) == {"AAA", "BBB"}
-    assert result.missing == () and result.failed == {}
-    aaa = validate_bars(result.bars["AAA"])
-    assert aaa.index[0] == pd.Timestamp("2024-01-02") and aaa.index.tz is None
-    assert aaa["close"].tolist() == [100.0, 101.0, 102.0, 103.0, 104.0]
-    # BBB's sessions before its first date are NaN rows in the frame: not bars
-    assert validate_bars(result.bars["BBB"]).index[0] == pd.Timestamp("2024-01-04")
-    assert len(result.bars["BBB"]) == 4
-
-
-def test_download_is_asked_for_adjusted_daily_columns_with_an_exclusive_end():
+def test_download_is_asked_with_an_exclusive_end_and_the_request_timeout():
     download = FakeDownload([_frames_for({"AAA": history_frame("2024-01-02", 2)})])
     provider, _ = _provider(download, request_timeout=7.5)
 
@@ -159,11 +69,7 @@ def test_download_is_asked_for_adjusted_daily_columns_with_an_exclusive_end():
 
     (tickers, options), *_ = download.calls
     assert tickers == ["AAA"]
-    assert options["start"] == "2024-01-01" and options["end"] == "2024-02-01"
-    assert options["auto_adjust"] is True and options["group_by"] == "column"
-    assert options["progress"] is False and options["threads"] is True
-    assert options["timeout"] == 7.5 and options["interval"] == "1d"
-    assert "multi_level_index" not in options
+    assert options == {"start": date(2024, 1, 1), "end": date(2024, 2, 1), "timeout": 7.5}
 
 
 def test_start_defaults_to_the_configured_years_of_history():
@@ -172,27 +78,7 @@ def test_start_defaults_to_the_configured_years_of_history():
 
     provider.bars(["AAA"], end=date(2024, 2, 29))
 
-    assert download.calls[0][1]["start"] == "2019-02-28"
-
-
-def test_a_failed_ticker_is_missing_and_never_returned_as_data():
-    histories = {"AAA": history_frame("2024-01-02", 3), "DEAD": None}
-    provider, _ = _provider(FakeDownload([_frames_for(histories)]))
-
-    result = provider.bars(["AAA", "DEAD"])
-
-    assert list(result.bars) == ["AAA"]
-    assert result.missing == ("DEAD",)
-
-
-def test_all_nan_rows_are_dropped():
-    history = drop_nan_rows(history_frame("2024-01-02", 5), ["2024-01-03", "2024-01-05"])
-    provider, _ = _provider(FakeDownload([_frames_for({"AAA": history})]))
-
-    bars = provider.bars(["AAA"]).bars["AAA"]
-
-    assert [d.strftime("%m-%d") for d in bars.index] == ["01-02", "01-04", "01-08"]
-    assert not bars.isna().any().any()
+    assert download.calls[0][1]["start"] == date(2019, 2, 28)
 
 
 def test_a_partial_batch_reports_the_tickers_yahoo_left_out():
@@ -203,40 +89,6 @@ def test_a_partial_batch_reports_the_tickers_yahoo_left_out():
 
     assert list(result.bars) == ["AAA"]
     assert result.missing == ("BBB", "CCC")
-
-
-def test_a_whole_empty_batch_after_a_passed_probe_means_missing_tickers():
-    provider, _ = _provider(FakeDownload([download_frame({"XXX": None, "YYY": None})]))
-
-    result = provider.bars(["XXX", "YYY"])
-
-    assert result.bars == {} and result.missing == ("XXX", "YYY") and result.failed == {}
-
-
-def test_single_level_columns_are_accepted_for_one_ticker():
-    frame = download_frame({"AAA": history_frame("2024-01-02", 3)}).droplevel(1, axis=1)
-    provider, _ = _provider(FakeDownload([frame]))
-
-    assert provider.bars(["AAA"]).bars["AAA"]["close"].tolist() == [100.0, 101.0, 102.0]
-
-
-def test_columns_of_another_shape_fail_that_batch_with_the_reason():
-    frame = download_frame({"AAA": history_frame("2024-01-02", 3)}).droplevel(1, axis=1)
-    provider, _ = _provider(FakeDownload([frame]))
-
-    result = provider.bars(["AAA", "BBB"])
-
-    assert result.bars == {}
-    assert "(Price, Ticker)" in result.failed["AAA"]
-
-
-def test_bars_from_download_reads_either_level_order():
-    frame = download_frame({"AAA": history_frame("2024-01-02", 3), "BBB": None})
-    swapped = frame.swaplevel(0, 1, axis=1)
-
-    found, missing = bars_from_download(swapped, ["AAA", "BBB"])
-
-    assert list(found) == ["AAA"] and missing == ("BBB",)
 
 
 def test_a_rate_limit_backs_off_exponentially_then_recovers():
@@ -297,23 +149,6 @@ def test_a_hang_after_good_batches_keeps_them_and_skips_the_rest():
     assert "did not finish" in result.failed["BBB"]
     assert result.failed["CCC"] == "not asked: Yahoo stopped answering"
     assert len(download.calls) == 2
-
-
-def test_connection_errors_in_every_batch_mean_the_source_is_unavailable():
-    provider, _ = _provider(FakeDownload([ConnectionError("DNSError")]), batch_size=1)
-
-    with pytest.raises(SourceUnavailableError, match="DNSError"):
-        provider.bars(["AAA", "BBB"])
-
-
-def test_a_connection_error_in_one_batch_fails_only_that_batch():
-    good = _frames_for({"BBB": history_frame("2024-01-02", 3)})
-    provider, _ = _provider(FakeDownload([ConnectionError("reset"), good]), batch_size=1)
-
-    result = provider.bars(["AAA", "BBB"])
-
-    assert list(result.bars) == ["BBB"]
-    assert result.failed == {"AAA": "connection failed: reset"}
 
 
 def test_batches_are_bounded_and_spaced_by_the_request_rate():
@@ -489,3 +324,41 @@ def test_run_with_deadline_gives_up_on_a_call_that_never_returns():
             run_with_deadline(release.wait, 0.1, "the test call")
     finally:
         release.set()
+
+
+GEVENT_WORKER = """
+from gevent import monkey
+
+monkey.patch_all()
+import gevent
+from gevent.monkey import get_original
+
+from market.network import run_with_deadline
+from market.provider import SourceUnavailableError
+
+blocking_sleep = get_original("time", "sleep")  # a C call that never yields, as curl's
+ticks = []
+ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.05)) for _ in range(4)])
+try:
+    run_with_deadline(lambda: blocking_sleep(3), 0.5, "the blocked call")
+except SourceUnavailableError as error:
+    ticker.join()
+    print("gave up:", error, "ticks:", len(ticks))
+else:
+    print("waited for the call")
+"""
+
+
+def test_run_with_deadline_in_a_gevent_worker_gives_up_and_keeps_the_worker_answering():
+    """Under ``r2k serve``'s gevent workers a thread is a greenlet: a call blocked in C (curl)
+    must run in a real thread, or the deadline never fires and the worker stops answering."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_WORKER],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "gave up: the blocked call did not finish within 0.5 s ticks: 4" in done.stdout

@@ -1,4 +1,7 @@
-"""Fakes of yfinance 1.7 at its boundary, shaped like its real output.
+"""Fakes of the provider's download seam, for tests of our own pacing and batching.
+
+Tests of what yfinance does with Yahoo's answers use the fake Yahoo at the HTTP seam
+(``bench.fake_yahoo``); these fakes stand in for the whole batch call instead.
 
 ``download_frame`` assembles per-ticker histories the way ``yfinance.multi._download_impl``
 does (checked against the real function in test_yahoo.py): a failed ticker contributes
@@ -17,6 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from market.bars import to_bars
+from market.yfinance_fetch import BatchAnswer
 
 SESSION_TZ = "America/New_York"
 
@@ -94,13 +100,35 @@ class FakeClock:
         self.now += seconds
 
 
-Outcome = pd.DataFrame | BaseException | threading.Event | Callable[[list[str]], pd.DataFrame]
+def answer_from_frame(frame: pd.DataFrame, tickers: Sequence[str]) -> BatchAnswer:
+    """A BatchAnswer from a ``yf.download``-shaped frame: all-NaN or absent columns are missing."""
+    found: dict[str, pd.DataFrame] = {}
+    missing: list[str] = []
+    for ticker in tickers:
+        bars = None
+        if not frame.empty and ticker.upper() in set(frame.columns.get_level_values(1)):
+            columns = frame.xs(ticker.upper(), axis=1, level=1)
+            bars = to_bars(columns.loc[:, ["Open", "High", "Low", "Close", "Volume"]])
+        if bars is None or bars.empty:
+            missing.append(ticker)
+        else:
+            found[ticker] = bars
+    return BatchAnswer(found, tuple(missing))
+
+
+Outcome = (
+    pd.DataFrame
+    | BatchAnswer
+    | BaseException
+    | threading.Event
+    | Callable[[list[str]], pd.DataFrame]
+)
 """A scripted answer: a frame, an exception to raise, an event to block on, or a function."""
 
 
 @dataclass
 class FakeDownload:
-    """A stand-in for ``yf.download`` that records calls and answers from a script.
+    """A stand-in for the provider's batch download that records calls and answers from a script.
 
     ``script`` answers the calls in order (the last answer repeats). ``work_seconds`` is how
     long each call takes on ``clock``, to check request pacing without wall time.
@@ -112,7 +140,7 @@ class FakeDownload:
     calls: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
     started_at: list[float] = field(default_factory=list)
 
-    def __call__(self, tickers: Sequence[str], **options: Any) -> pd.DataFrame:
+    def __call__(self, tickers: Sequence[str], **options: Any) -> BatchAnswer:
         batch = list(tickers)
         self.calls.append((batch, options))
         if self.clock is not None:
@@ -123,7 +151,8 @@ class FakeDownload:
             raise outcome
         if isinstance(outcome, threading.Event):
             outcome.wait()
-            return download_frame(dict.fromkeys(batch))
-        if isinstance(outcome, pd.DataFrame):
+            return BatchAnswer(missing=tuple(batch))
+        if isinstance(outcome, BatchAnswer):
             return outcome
-        return outcome(batch)
+        answer = outcome if isinstance(outcome, pd.DataFrame) else outcome(batch)
+        return answer if isinstance(answer, BatchAnswer) else answer_from_frame(answer, batch)

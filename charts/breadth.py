@@ -1,0 +1,97 @@
+"""The breadth panel drawn under the index: participation, new highs and lows, the A-D line.
+
+Three rows sharing the time axis: the share of constituents above their 50-week and 200-day
+averages (0-100%), net new 52-week highs (bars), and the cumulative advance-decline line.
+The hover says how many constituents each value counts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from charts.theme import AVERAGE_COLORS, CHANNEL_COLOR, DOWN_COLOR, UP_COLOR, template_for
+from charts.theme import watermark as simulated_watermark
+
+BREADTH_FIGURE_COLUMNS: tuple[str, ...] = (
+    "above_sma50w_pct",
+    "sma50w_count",
+    "above_sma200d_pct",
+    "sma200d_count",
+    "net_highs_52w",
+    "highs_lows_count",
+    "ad_line",
+    "ad_count",
+)
+
+
+def breadth_figure(
+    breadth: pd.DataFrame, title: str, *, simulated: bool = False, dark: bool = False
+) -> go.Figure:
+    """The breadth panel of ``breadth`` (``analysis.breadth.breadth_series`` columns)."""
+    missing = set(BREADTH_FIGURE_COLUMNS) - set(breadth.columns)
+    if missing:
+        raise ValueError(
+            f"breadth_figure needs columns {BREADTH_FIGURE_COLUMNS}; {sorted(missing)}"
+        )
+    figure = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.45, 0.25, 0.3]
+    )
+    dates = breadth.index
+    for column, count, label, color in (
+        ("above_sma50w_pct", "sma50w_count", "% above 50-week avg", AVERAGE_COLORS[0]),
+        ("above_sma200d_pct", "sma200d_count", "% above 200-day avg", AVERAGE_COLORS[1]),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=dates,
+                y=breadth[column],
+                name=label,
+                line={"color": color, "width": 1.6},
+                customdata=breadth[count],
+                hovertemplate=f"{label}: %{{y:.1f}}% of %{{customdata}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    net = breadth["net_highs_52w"]
+    figure.add_trace(
+        go.Bar(
+            x=dates,
+            y=net,
+            name="Net new 52-week highs",
+            marker={"color": [UP_COLOR if value >= 0 else DOWN_COLOR for value in net]},
+            customdata=breadth["highs_lows_count"],
+            hovertemplate="Net new highs: %{y} of %{customdata}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=dates,
+            y=breadth["ad_line"],
+            name="Advance-decline line",
+            line={"color": CHANNEL_COLOR, "width": 1.4},
+            customdata=breadth["ad_count"],
+            hovertemplate="A-D line: %{y:,} (%{customdata} counted)<extra></extra>",
+        ),
+        row=3,
+        col=1,
+    )
+    figure.update_yaxes(range=[0, 100], ticksuffix="%", title_text="Above avg", row=1, col=1)
+    figure.update_yaxes(title_text="Net highs", row=2, col=1)
+    figure.update_yaxes(title_text="A-D line", row=3, col=1)
+    figure.update_layout(
+        template=template_for(dark),
+        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top"},
+        height=460,
+        margin={"l": 60, "r": 20, "t": 80, "b": 30},
+        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom"},
+        hovermode="x unified",
+        bargap=0,
+    )
+    if simulated:
+        figure.add_annotation(simulated_watermark())
+    return figure

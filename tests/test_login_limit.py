@@ -1,0 +1,164 @@
+"""Failed logins: a delay that grows per client address and per user name, answered 429
+without a hash check; verified credentials remembered for a while, not hashed again."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from werkzeug.security import check_password_hash, generate_password_hash
+
+import hosting.auth
+from app import create_app
+from hosting.auth import VERIFIED_LIMIT, PasswordCheck
+from hosting.login_limit import FIRST_DELAY, FORGET_AFTER, LoginThrottle
+from settings import Settings
+
+ALICE = generate_password_hash("wonderland", method="pbkdf2:sha256:1000")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_free_failures_then_a_delay_that_doubles_up_to_the_maximum():
+    clock = Clock()
+    throttle = LoginThrottle(free_failures=3, max_delay=5.0, clock=clock)
+    delays = []
+    for _ in range(8):
+        assert throttle.wait("address a") == 0
+        throttle.failed("address a")
+        delays.append(throttle.wait("address a"))
+        clock.now += delays[-1]
+    assert delays == [0, 0, FIRST_DELAY, 2 * FIRST_DELAY, 4 * FIRST_DELAY, 5.0, 5.0, 5.0]
+
+
+def test_a_blocked_key_blocks_a_request_that_names_it_alongside_a_free_one():
+    clock = Clock()
+    throttle = LoginThrottle(free_failures=1, clock=clock)
+    throttle.failed("user alice")
+    assert throttle.wait("address b", "user alice") == FIRST_DELAY
+    assert throttle.wait("address b", "user bob") == 0
+    clock.now += 0.25
+    assert throttle.wait("user alice") == pytest.approx(FIRST_DELAY - 0.25)
+
+
+def test_success_and_time_forget_failures():
+    clock = Clock()
+    throttle = LoginThrottle(free_failures=1, clock=clock)
+    for key in ("address a", "address b"):
+        throttle.failed(key)
+    throttle.succeeded("address a")
+    assert throttle.wait("address a") == 0
+    assert throttle.wait("address b") > 0
+    clock.now += FORGET_AFTER + 1
+    assert throttle.wait("address b") == 0
+    throttle = LoginThrottle(free_failures=2, clock=clock)
+    throttle.failed("address c")
+    clock.now += FORGET_AFTER + 1
+    throttle.failed("address c")
+    assert throttle.wait("address c") == 0, "counting starts again from zero"
+
+
+def test_the_throttle_remembers_a_bounded_number_of_keys():
+    throttle = LoginThrottle(free_failures=1, clock=Clock(), max_keys=3)
+    for number in range(5):
+        throttle.failed(f"address {number}")
+    assert throttle.wait("address 0") == 0 and throttle.wait("address 1") == 0
+    assert all(throttle.wait(f"address {n}") > 0 for n in (2, 3, 4))
+
+
+@pytest.mark.parametrize("args", [(0, 1.0), (1, 0.0), (1, -1.0)])
+def test_the_throttle_refuses_nonsense_limits(args):
+    with pytest.raises(ValueError, match="free_failures"):
+        LoginThrottle(*args)
+
+
+def test_a_verified_pair_is_hashed_again_once_it_expires(monkeypatch):
+    calls = []
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(password)
+        return check_password_hash(stored, password)
+
+    monkeypatch.setattr(hosting.auth, "check_password_hash", counting)
+    clock = Clock()
+    check = PasswordCheck({"alice": ALICE}, remember_for=60, clock=clock)
+    assert check("alice", "wonderland") and check.remembers("alice", "wonderland")
+    clock.now += 59
+    assert check("alice", "wonderland") and len(calls) == 1
+    clock.now += 2
+    assert not check.remembers("alice", "wonderland")
+    assert check("alice", "wonderland") and len(calls) == 2
+    assert not check.remembers("alice", "guess")
+
+
+def test_the_verified_pairs_are_bounded_oldest_forgotten_first(monkeypatch):
+    monkeypatch.setattr(hosting.auth, "check_password_hash", lambda stored, password: True)
+    users = {f"user{n}": ALICE for n in range(VERIFIED_LIMIT + 2)}
+    check = PasswordCheck(users, clock=Clock())
+    for user in users:
+        assert check(user, "any")
+    assert not check.remembers("user0", "any") and not check.remembers("user1", "any")
+    assert check.remembers("user2", "any") and check.remembers(f"user{VERIFIED_LIMIT + 1}", "any")
+
+
+@pytest.fixture
+def client(tmp_path):
+    settings = Settings(
+        source="demo",
+        cache_dir=tmp_path / "cache",
+        auth_users=f"alice:{ALICE}",
+        login_free_failures=3,
+    )
+    return create_app(settings).server.test_client()
+
+
+def _get(client, user: str, password: str, address: str):
+    return client.get(
+        "/_dash-layout", headers=_basic(user, password), environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_guesses_from_one_address_get_429_without_a_hash_check(client, monkeypatch):
+    assert _get(client, "alice", "wonderland", "10.0.0.1").status_code == 200
+    calls = []
+    real = hosting.auth.check_password_hash
+    monkeypatch.setattr(
+        hosting.auth, "check_password_hash", lambda h, p: calls.append(p) or real(h, p)
+    )
+
+    answers = [_get(client, f"guess{n}", "nope", "10.0.0.66") for n in range(10)]
+
+    assert [a.status_code for a in answers] == [401] * 3 + [429] * 7
+    assert len(calls) == 3, "a blocked address costs no hash check"
+    blocked = answers[-1]
+    assert int(blocked.headers["Retry-After"]) >= 1
+    assert blocked.mimetype == "text/plain" and "try again in" in blocked.get_data(as_text=True)
+    assert "WWW-Authenticate" not in blocked.headers
+    assert _get(client, "alice", "wonderland", "10.0.0.66").status_code == 200, "remembered"
+    assert _get(client, "alice", "wonderland", "10.0.0.2").status_code == 200
+
+
+def test_guesses_for_one_user_from_many_addresses_block_that_user_name(client):
+    answers = [_get(client, "alice", "nope", f"10.0.1.{n}") for n in range(5)]
+    assert [a.status_code for a in answers] == [401] * 3 + [429] * 2
+    assert _get(client, "alice", "wonderland", "10.0.2.1").status_code == 429
+    assert _get(client, "bob", "nope", "10.0.2.1").status_code == 401
+
+
+def test_a_success_clears_the_failures(client):
+    for _ in range(2):
+        assert _get(client, "alice", "nope", "10.0.3.1").status_code == 401
+    assert _get(client, "alice", "wonderland", "10.0.3.1").status_code == 200
+    for _ in range(2):
+        assert _get(client, "alice", "nope", "10.0.3.1").status_code == 401
