@@ -323,7 +323,10 @@ def register(app: Dash, services: Services) -> None:
             top, bottom, note, sectors, holdings, as_of = cached
         rows = {ids.TOP: top, ids.BOTTOM: bottom}
         sides = _sides(ctx.outputs_list[0])
-        exports = [{"fileName": csv_file_name(state, as_of, side)} for side in sides]
+        exports = [
+            {"fileName": csv_file_name(state, as_of, side)} if side in rows else {}
+            for side in _sides(ctx.outputs_list[1])
+        ]
         holdings = holdings.assign(name=[normal_case(str(n)) for n in holdings["name"]])
         table = create_holdings_table(holdings)
         tables_rows = [rows.get(side, []) for side in sides]

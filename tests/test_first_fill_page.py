@@ -137,7 +137,7 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
     movers = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
     filled = client.post("/_dash-update-component", json=movers).get_json()["response"]
     top, bottom = filled[TOP_TABLE_KEY]["rowData"], filled[BOTTOM_TABLE_KEY]["rowData"]
-    assert len(top) == len(bottom) == 15
+    assert len(top) == len(bottom) == 20  # every ranked constituent
     assert "20 constituents ranked" in filled[ids.MOVERS_NOTE]["children"]
     layout = client.get("/_dash-layout").get_json()
     assert _find(layout, ids.FILL_POLL)["disabled"] is True
@@ -193,8 +193,8 @@ def test_the_page_shows_the_fill_progress_then_the_filled_tables(
         provider.release.set()
         fill.join(timeout=60)
 
-    wait_until(lambda: _rows(dash_duo, ids.MOVERS_SLOT) == 15, message="the movers filled")
-    wait_until(lambda: _rows(dash_duo, ids.LAGGARDS_SLOT) == 15, message="the laggards filled")
+    wait_until(lambda: _rows(dash_duo, ids.MOVERS_SLOT) == 20, message="the movers filled")
+    wait_until(lambda: _rows(dash_duo, ids.LAGGARDS_SLOT) == 20, message="the laggards filled")
     assert "20 constituents ranked" in _text(dash_duo, ids.MOVERS_NOTE)
     assert not dash_duo.find_element(f"#{ids.FILL_PROGRESS_ROW}").is_displayed()
     _shoot_page(dash_duo, screenshot_dir / "first-fill-done.png")
