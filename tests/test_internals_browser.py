@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 CHART_TITLE = "#price-chart .gtitle"
 SCREEN_ROWS = "#screen-slot .ag-center-cols-container .ag-row"
+MOVER_ROWS = "#movers-slot .ag-center-cols-container .ag-row"
 
 
 @pytest.fixture
@@ -134,9 +135,10 @@ def test_the_state_filter_goes_into_the_url(dash_duo, demo_app):
 def test_the_rank_switch_orders_the_movers_by_contribution(dash_duo, demo_app, screenshot_dir):
     dash_duo.start_server(demo_app)
     _open(dash_duo, "?ticker=DEMO-R2K")
-    rows = "#movers-slot .ag-center-cols-container [col-id='contribution_pct']"
+    rows = "#movers-slot .ag-row [col-id='contribution_pct']"
     wait_until(
-        lambda: len(dash_duo.driver.find_elements(By.CSS_SELECTOR, rows)) >= 10, message="rows"
+        lambda: len(dash_duo.driver.find_elements(By.CSS_SELECTOR, MOVER_ROWS)) >= 10,
+        message="rows",
     )
     assert "Contributions add up to" in dash_duo.find_element("#movers-note").text
     wait_until(
@@ -149,8 +151,17 @@ def test_the_rank_switch_orders_the_movers_by_contribution(dash_duo, demo_app, s
     )
 
     def contributions() -> list[float]:
-        cells = dash_duo.driver.find_elements(By.CSS_SELECTOR, rows)
-        return [float(cell.text) for cell in cells if cell.text]
+        # The column sits right of the view at this width: scroll the grid there first.
+        dash_duo.driver.execute_script(
+            "const v = document.querySelector('#movers-slot .ag-center-cols-viewport');"
+            "v.scrollLeft = v.scrollWidth;"
+        )
+        cells = dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map(c =>"
+            " [Number(c.closest('.ag-row').getAttribute('row-index')), c.textContent]);",
+            rows,
+        )
+        return [float(text) for _, text in sorted(cells) if text]  # in row order, not DOM order
 
     values = wait_until(contributions, message="contribution cells")
     assert values == sorted(values, reverse=True)
