@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from analysis.breadth import breadth_series
 from analysis.contributions import Contributions, index_return_pct
+from analysis.numbers import signed
 from analysis.panel import sector_members
 from analysis.screen import SCREEN_STATES, screen
 from callbacks.chart import display_start
@@ -86,8 +87,8 @@ def index_return(services: Services, period: str, as_of: pd.Timestamp) -> float 
 
 def contributions_note(shares: Contributions, index_pct: float | None) -> str:
     """The sum of the contributions beside the index's own return, so one sees the gap."""
-    total = f"{shares.total_pct:+.2f}" if np.isfinite(shares.total_pct) else "n/a"
-    own = "not available" if index_pct is None else f"{index_pct:+.2f}%"
+    total = signed(shares.total_pct, 2) if np.isfinite(shares.total_pct) else "n/a"
+    own = "not available" if index_pct is None else signed(index_pct, 2, "%")
     return f"Contributions add up to {total} pts; the index's own return: {own}."
 
 

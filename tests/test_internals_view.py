@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from callbacks.internals import screen_query, shows_breadth
+from callbacks.internals import contributions_note, screen_query, shows_breadth
 from components import ids
 from components.view_state import ViewState, parse_query, to_query
 
@@ -49,3 +49,10 @@ def test_a_screen_control_or_row_click_gives_the_next_url():
     assert parse_query(clicked, "IWM", TODAY).screen == "rsi_oversold"
     for junk in (None, {"rowId": 5}, {"rowId": "<script>|x"}, "x"):
         assert screen_query(query, "IWM", ids.SCREEN_TABLE, None, None, junk) == query
+
+
+def test_the_contributions_note_writes_true_minus_signs():
+    shares = type("Shares", (), {"total_pct": -24.9})()
+    note = contributions_note(shares, -6.6)  # type: ignore[arg-type]
+    assert note == "Contributions add up to \u221224.90 pts; the index's own return: \u22126.60%."
+    assert "not available" in contributions_note(shares, None)  # type: ignore[arg-type]
