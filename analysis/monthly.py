@@ -12,8 +12,8 @@ from datetime import date
 
 import pandas as pd
 
-from analysis.weekly import WEEKLY_COLUMNS
-from market.bars import BAR_COLUMNS, validate_bars
+from analysis.weekly import WEEKLY_COLUMNS, aggregate_bars, empty_periods
+from market.bars import validate_bars
 
 MONTHLY_COLUMNS: tuple[str, ...] = WEEKLY_COLUMNS
 
@@ -33,21 +33,8 @@ def monthly_bars(daily: pd.DataFrame, as_of: date | str | None = None) -> pd.Dat
     if as_of is not None:
         daily = daily.loc[daily.index <= pd.Timestamp(as_of).normalize()]
     if daily.empty:
-        index = pd.DatetimeIndex([], name="date")
-        frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
-        frame["partial"] = pd.Series(dtype="bool")
-        return frame
-    grouped = daily.groupby(month_start(pd.DatetimeIndex(daily.index)), sort=True)
-    monthly = pd.DataFrame(
-        {
-            "open": grouped["open"].first(),
-            "high": grouped["high"].max(),
-            "low": grouped["low"].min(),
-            "close": grouped["close"].last(),
-            "volume": grouped["volume"].sum(min_count=1),
-        }
-    ).astype("float64")
-    monthly.index.name = "date"
+        return empty_periods()
+    monthly = aggregate_bars(daily, month_start(pd.DatetimeIndex(daily.index)))
     reference = daily.index[-1] if as_of is None else pd.Timestamp(as_of).normalize()
     last_weekday = monthly.index[-1] + pd.offsets.BMonthEnd(0)
     partial = [False] * len(monthly)

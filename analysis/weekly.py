@@ -44,12 +44,25 @@ def weekly_bars(
         cutoff = pd.Timestamp(as_of).normalize()
         daily = daily.loc[daily.index <= cutoff]
     if daily.empty:
-        index = pd.DatetimeIndex([], name="date")
-        frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
-        frame["partial"] = pd.Series(dtype="bool")
-        return frame
-    grouped = daily.groupby(week_monday(pd.DatetimeIndex(daily.index)), sort=True)
-    weekly = pd.DataFrame(
+        return empty_periods()
+    weekly = aggregate_bars(daily, week_monday(pd.DatetimeIndex(daily.index)))
+    reference = daily.index[-1] if as_of is None else pd.Timestamp(as_of).normalize()
+    last_friday = weekly.index[-1] + pd.Timedelta(days=_FRIDAY)
+    partial = [False] * len(weekly)
+    partial[-1] = bool(reference < last_friday) or in_progress
+    weekly["partial"] = partial
+    return weekly
+
+
+def aggregate_bars(daily: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
+    """Daily bars grouped by ``labels`` (one per row: its week's Monday, its month's start).
+
+    Open is the first open, high the max, low the min, close the last close, volume the sum.
+    """
+    if len(labels) != len(daily):
+        raise ValueError(f"expected one label per daily bar, got {len(labels)} for {len(daily)}")
+    grouped = daily.groupby(labels, sort=True)
+    bars = pd.DataFrame(
         {
             "open": grouped["open"].first(),
             "high": grouped["high"].max(),
@@ -58,10 +71,13 @@ def weekly_bars(
             "volume": grouped["volume"].sum(min_count=1),
         }
     ).astype("float64")
-    weekly.index.name = "date"
-    reference = daily.index[-1] if as_of is None else pd.Timestamp(as_of).normalize()
-    last_friday = weekly.index[-1] + pd.Timedelta(days=_FRIDAY)
-    partial = [False] * len(weekly)
-    partial[-1] = bool(reference < last_friday) or in_progress
-    weekly["partial"] = partial
-    return weekly
+    bars.index.name = "date"
+    return bars
+
+
+def empty_periods() -> pd.DataFrame:
+    """Weekly or monthly bars with no rows: the columns and dtypes of a full result."""
+    index = pd.DatetimeIndex([], name="date")
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
+    frame["partial"] = pd.Series(dtype="bool")
+    return frame
