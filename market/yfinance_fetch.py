@@ -143,8 +143,13 @@ def fetch_batch(
         bars.index = pd.DatetimeIndex(bars.index).as_unit("us")  # yfinance's are in ms
         return bars
 
-    with ThreadPoolExecutor(min(WORKERS, len(symbols)), "yfinance") as pool:
-        outcomes = dict(zip(symbols, pool.map(one, symbols), strict=True))
+    # The first ticker alone: yfinance settles its shared cookie and crumb state on its first
+    # request (switching strategy when that fails); threads racing through it could see a
+    # dead network as a ticker with no data.
+    outcomes = {symbols[0]: one(symbols[0])}
+    rest = symbols[1:]
+    with ThreadPoolExecutor(max(1, min(WORKERS, len(rest))), "yfinance") as pool:
+        outcomes.update(zip(rest, pool.map(one, rest), strict=True))
     return sort_outcomes(outcomes)
 
 
