@@ -28,6 +28,7 @@ import flask
 from dash import CeleryManager, DiskcacheManager
 from werkzeug.exceptions import TooManyRequests
 
+from hosting.first_fill import lock_held
 from market.refresh import RefreshProgress, RefreshSummary, refresh
 from market.sources import DIRECT, ResolvedSource
 from market.store import Store
@@ -168,7 +169,7 @@ def run_page_refresh(
                     f"{_duration(settings.refresh_min_interval)} ago; the next one is allowed "
                     f"at {allowed:%H:%M:%S} UTC."
                 )
-            if _lock_held(store):
+            if lock_held(store.lock(0)):
                 return PageRefresh(BUSY_MESSAGE)
             _stamp(store, now)
     except filelock.Timeout:
@@ -183,16 +184,6 @@ def run_page_refresh(
         lock_timeout=LOCK_WAIT_SECONDS,
     )
     return PageRefresh(_describe(summary, store, settings), started=True, summary=summary)
-
-
-def _lock_held(store: Store) -> bool:
-    lock = store.lock(0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        return True
-    lock.release()
-    return False
 
 
 def _stamp(store: Store, now: float) -> None:

@@ -83,7 +83,7 @@ def read_fill_progress(store: Store) -> FillProgress | None:
         progress = FillProgress(**fields)
     except (OSError, ValueError, TypeError):
         return None
-    if progress.running and not _fill_lock_held(store):
+    if progress.running and not lock_held(filelock.FileLock(store.root / FILL_LOCK)):
         return FillProgress(**{**asdict(progress), "state": INTERRUPTED})
     return progress
 
@@ -164,10 +164,10 @@ def _fill(
     return FillProgress(FAILED, message="; ".join(summary.warnings) or "no universe was stored")
 
 
-def _fill_lock_held(store: Store) -> bool:
-    lock = filelock.FileLock(store.root / FILL_LOCK, timeout=0)
+def lock_held(lock: filelock.BaseFileLock) -> bool:
+    """Whether another process (or thread) holds ``lock`` right now; never waits."""
     try:
-        lock.acquire()
+        lock.acquire(timeout=0)
     except filelock.Timeout:
         return True
     lock.release()
