@@ -111,8 +111,15 @@ def page_query() -> str:
 def page_layout(services: Services) -> dbc.Container:
     """The page for the URL it was opened at, its chart drawn, so it paints without a callback."""
     state = parse_query(page_query(), services.default_ticker, date.today())
-    chart_content = chart.first_chart(services, state)
-    return create_layout(services, state, chart_content, fill=first_fill.fill_note(services))
+    index_ticker = services.market.index_ticker
+    return create_layout(
+        services.page_source(),
+        index_ticker,
+        state,
+        chart.first_chart(services, state),
+        breadth_shown=internals.shows_breadth(state, index_ticker),
+        fill=first_fill.fill_note(services),
+    )
 
 
 def __getattr__(name: str) -> Any:

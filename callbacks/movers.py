@@ -23,8 +23,6 @@ from components import ids
 from components.movers import create_grid
 from components.sectors import create_holdings_table
 from components.view_state import PERIODS, ViewState, parse_query
-from market.csv_import import ImportProgress
-from market.sources import DIRECT
 
 HOLDINGS_N = 10
 PERIOD_LABELS = {"1w": "1W", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
@@ -144,12 +142,13 @@ def describe_span(
     )
 
 
-def import_note(progress: ImportProgress) -> str:
-    """What the movers area says while the user's CSV files are imported."""
-    if progress.total == 0:
+def import_note(done: int, total: int) -> str:
+    """What the movers area says while the user's CSV files are imported (``done`` of
+    ``total`` files read; no total yet while the changed files are being looked for)."""
+    if total == 0:
         return "Importing your CSV files into the store: looking for changed files…"
     return (
-        f"Importing your CSV files into the store: {progress.done:,} of {progress.total:,} "
+        f"Importing your CSV files into the store: {done:,} of {total:,} "
         "read. The tables fill when the import ends; the chart works meanwhile."
     )
 
@@ -172,7 +171,7 @@ def movers_view(
     progress = market.import_progress()
     if progress is not None:
         figure = message_figure("Importing your CSV files…")
-        return MoversView([], [], import_note(progress), figure, empty)
+        return MoversView([], [], import_note(progress.done, progress.total), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
@@ -216,8 +215,7 @@ def movers_view(
     note = describe_movers(result, state, simulated)
     stored_from = prices_start(closes, universe["ticker"])
     if stored_from is not None and result.start < stored_from:
-        fetched = market.source.mode != DIRECT
-        years = services.settings.universe_years if fetched else None
+        years = None if services.reads_directly else services.settings.universe_years
         note += " " + describe_span(stored_from, result.start, years)
     by_contribution = rank == "contribution"
     top = shares.ranked(True, len(universe)) if by_contribution else result.top

@@ -58,5 +58,5 @@ def register(app: Dash, services: Services) -> None:
             services.settings,
             progress=lambda step: set_progress(progress_values(step)),
         )
-        badge = source_badge_text(market.source, market.updated_at(), market.stale_note())
+        badge = source_badge_text(services.page_source())
         return outcome.message, badge

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dash import html
 
-from market.sources import ResolvedSource
+from components.page_source import PageSource
 
 HOLDINGS_CREDIT = "Membership: iShares IWM holdings."
 NOT_ADVICE = "Not investment advice."
 
 
-def source_credit(source: ResolvedSource) -> str:
+def source_credit(source: PageSource) -> str:
     """Credit for the prices and membership shown: Yahoo only when they come from Yahoo."""
     if source.simulated:
         return "Prices and membership: the simulated demo market (no real data). " + NOT_ADVICE
@@ -19,6 +19,6 @@ def source_credit(source: ResolvedSource) -> str:
     return f"Prices and membership: {source.label}, supplied by this site. {NOT_ADVICE}"
 
 
-def create_footer(source: ResolvedSource) -> html.Footer:
+def create_footer(source: PageSource) -> html.Footer:
     """The credit line under the page."""
     return html.Footer(source_credit(source), className="small text-body-secondary my-3")

@@ -7,8 +7,6 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc
 
-from callbacks.internals import shows_breadth
-from callbacks.services import Services
 from components import ids
 from components.chart_panel import ChartContent, create_chart_card, create_read_card
 from components.control_values import shown_values
@@ -17,25 +15,28 @@ from components.footer import create_footer
 from components.header import create_header, create_source_banner
 from components.internals import create_breadth_panel, create_screen_section
 from components.movers import FillNote, create_movers_section
+from components.page_source import PageSource
 from components.sectors import create_sectors_section
 from components.view_state import ViewState, to_query
 
 
 def create_layout(
-    services: Services,
+    source: PageSource,
+    index_ticker: str,
     state: ViewState,
     chart: ChartContent,
+    breadth_shown: bool = False,
     today: date | None = None,
     fill: FillNote | None = None,
 ) -> dbc.Container:
-    """The page showing ``state``, its chart already drawn (``chart``), and the first fill's
-    progress (``fill``) while an empty store is being filled.
+    """The page showing ``state``, its chart already drawn (``chart``) with the breadth
+    panel under it when ``breadth_shown``, and the first fill's progress (``fill``) while an
+    empty store is being filled.
 
     Built per page load, so the badge shows the data's current freshness. The view stores
     start at ``state``; the view callback moves them on when the URL says otherwise.
     """
     today = today or date.today()
-    market = services.market
     query = to_query(state)
     shown = shown_values(state)
     return dbc.Container(
@@ -47,8 +48,8 @@ def create_layout(
             dcc.Store(id=ids.OVERLAY_VIEW),
             dcc.Store(id=ids.THEME_STORE),
             dcc.Store(id=ids.CHART_PAINTED),
-            create_header(market.source, market.updated_at(), market.stale_note()),
-            create_source_banner(market.source),
+            create_header(source),
+            create_source_banner(source),
             dbc.Alert(
                 id=ids.IGNORED_PARAMS,
                 color="info",
@@ -56,13 +57,13 @@ def create_layout(
                 dismissable=True,
                 className="py-2 mb-2",
             ),
-            create_chart_controls(market.index_ticker, today, shown),
+            create_chart_controls(index_ticker, today, shown),
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             create_chart_card(chart),
-                            create_breadth_panel(shows_breadth(state, market.index_ticker)),
+                            create_breadth_panel(breadth_shown),
                         ],
                         lg=8,
                     ),
@@ -74,7 +75,7 @@ def create_layout(
             create_sectors_section(),
             # Last: its table arrives after the chart, and nothing below it moves then.
             create_screen_section(state),
-            create_footer(market.source),
+            create_footer(source),
         ],
         fluid=True,
         tag="main",

@@ -6,26 +6,25 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components import ids
-from market.sources import DIRECT, ResolvedSource
+from components.page_source import PageSource
 
 HIDDEN = {"display": "none"}
 
 
-def refresh_hint(source: ResolvedSource) -> str:
+def refresh_hint(source: PageSource) -> str:
     """What the button does for ``source``, or why there is nothing for it to do."""
-    if source.mode == DIRECT:
+    if not source.refreshable:
         return f"Nothing to refresh: {source.label} is read directly, nothing is fetched."
     return f"Fetch the latest prices of the whole index from {source.label}."
 
 
-def create_refresh_control(source: ResolvedSource) -> html.Div:
+def create_refresh_control(source: PageSource) -> html.Div:
     """Button, progress bar (hidden until a refresh runs) and status text.
 
     A disabled button shows no tooltip of its own, so the hint sits on a wrapping span
     (the page's banner already says when data is simulated). The progress row is shown
     by its outer ``style`` (Bootstrap's ``d-flex`` is ``!important``, so it sits inside).
     """
-    refreshable = source.mode != DIRECT
     hint = refresh_hint(source)
     return html.Div(
         [
@@ -36,7 +35,7 @@ def create_refresh_control(source: ResolvedSource) -> html.Div:
                     size="sm",
                     color="secondary",
                     outline=True,
-                    disabled=not refreshable,
+                    disabled=not source.refreshable,
                 ),
                 title=hint,
             ),

@@ -25,6 +25,7 @@ from hosting.background import (
     next_refresh_allowed,
     run_page_refresh,
 )
+from market.data import MarketData
 from market.demo import DemoProvider
 from market.refresh import RefreshProgress
 from market.sources import DIRECT, LIVE, ResolvedSource
@@ -116,10 +117,12 @@ def test_sources_read_directly_are_not_refreshed_and_the_button_says_so(tmp_path
     assert "Nothing to refresh" in outcome.message
     assert not (tmp_path / "demo" / REFRESH_STAMP).exists()
 
-    control = create_refresh_control(demo)
+    settings = _settings(tmp_path)
+    control = create_refresh_control(Services(settings, MarketData(demo)).page_source())
     assert _find(control, ids.REFRESH_BUTTON).disabled is True
     assert "Nothing to refresh" in control.children[0].title
-    live = create_refresh_control(live_source(tmp_path))
+    live_page = Services(settings, MarketData(live_source(tmp_path))).page_source()
+    live = create_refresh_control(live_page)
     assert _find(live, ids.REFRESH_BUTTON).disabled is False
     assert _find(live, ids.REFRESH_STATUS).children == ""
 

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
 from components.footer import source_credit
-from market.sources import CACHED, DIRECT, LIVE, ResolvedSource
-from market.store import Store
-
-
-@dataclass
-class _Provider:
-    simulated: bool
-
-
-def _source(label: str, mode: str, simulated: bool = False) -> ResolvedSource:
-    return ResolvedSource(_Provider(simulated), Store(Path("unused")), mode, label)  # type: ignore[arg-type]
+from components.page_source import PageSource
 
 
 @pytest.mark.parametrize(
     ("source", "says", "never"),
     [
-        (_source("CSV files in /data/prices", DIRECT), "CSV files in /data/prices", "Yahoo"),
-        (_source("Simulated demo market", DIRECT, simulated=True), "simulated", "Yahoo"),
-        (_source("Yahoo Finance", LIVE), "Yahoo Finance via yfinance", "simulated"),
-        (_source("Yahoo Finance (stored copy)", CACHED), "iShares IWM", "CSV"),
+        (
+            PageSource("CSV files in /data/prices", refreshable=False),
+            "CSV files in /data/prices",
+            "Yahoo",
+        ),
+        (
+            PageSource("Simulated demo market", simulated=True, refreshable=False),
+            "simulated",
+            "Yahoo",
+        ),
+        (PageSource("Yahoo Finance"), "Yahoo Finance via yfinance", "simulated"),
+        (PageSource("Yahoo Finance (stored copy)"), "iShares IWM", "CSV"),
     ],
 )
 def test_the_credit_names_the_source_in_use(source, says, never):

@@ -207,7 +207,7 @@ def test_the_page_says_stale_beside_the_chart_and_on_the_badge(fake, store):
     view = chart_view(services, ViewState(ticker="AAA"))
 
     assert view.message.startswith("Stale data: AAA is shown as stored, up to 2025-05-20; ")
-    badge = create_source_badge(market.source, None, market.stale_note())
+    badge = create_source_badge(services.page_source())
     assert badge.color == "warning" and "stale: AAA could not be updated" in badge.children
 
 
