@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.numbers import compact, price, price_decimals, signed
+from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, title_with_caption
 from charts.theme import (
     AVERAGE_COLORS,
     CHANNEL_COLOR,
@@ -68,7 +69,7 @@ class ChartInput:
     """Overlays drawn but hidden (by key: ``sma50``, ``bb``, ``channel``), so that the
     browser can show them without asking the server for a new figure."""
     caption: str = ""
-    """A line under the title: as-of date and source, so an exported PNG says both."""
+    """Lines under the title: as-of date and source, so an exported PNG says both."""
 
     def overlay_trace_style(self, key: str) -> dict[str, object]:
         """What marks a trace as overlay ``key``, and whether it starts visible."""
@@ -139,14 +140,11 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
         elif panel == "rsi" and data.rsi is not None:
             _add_rsi(figure, data.rsi, axis)
         figure.add_annotation(_panel_title(panel_title(panel, data), axis))
-    title: dict[str, object] = {"text": html.escape(data.title), "x": 0.01, "xanchor": "left"}
-    if data.caption:
-        title["subtitle"] = {"text": html.escape(data.caption), "font": {"size": 12}}
     figure.update_layout(
         template=template_for(style.dark),
         paper_bgcolor=TRANSPARENT,
         plot_bgcolor=TRANSPARENT,
-        title=title,
+        title=title_with_caption(data.title, data.caption),
         hovermode="x unified",
         hoversubplots="axis",
         dragmode="pan",
@@ -155,8 +153,8 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
             "bgcolor": "rgba(33, 37, 41, 0.85)" if style.dark else "rgba(255, 255, 255, 0.85)"
         },
         showlegend=True,
-        legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
-        margin={"l": 10, "r": 70, "t": 90, "b": 30},
+        legend=LEGEND_BELOW,
+        margin={"l": 10, "r": 70, "t": TITLE_MARGIN_TOP, "b": 30},
         # A zoom survives redraws of the same bars (an indicator added), not a new range.
         uirevision=f"{data.title}|{style.interval}|{bars.index[0]:%Y-%m-%d}",
     )
