@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -22,7 +22,13 @@ from callbacks.services import Services
 from charts.compare import compare_figure
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
-from components.chart_panel import HIDDEN_CHART, SHOWN_CHART, ChartContent, create_read_content
+from components.chart_panel import (
+    HIDDEN_CHART,
+    SHOWN_CHART,
+    ChartContent,
+    create_read_content,
+    graph_config,
+)
 from components.view_state import ViewState, parse_query, to_query
 from market.bars import bars_as_of
 from market.data import UnknownTickerError
@@ -181,14 +187,20 @@ INTERVAL_NAMES = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}
 
 
 def chart_caption(state: ViewState, last: pd.Timestamp, source: str) -> str:
-    """The line under the chart's title: bars, as-of date and source (an exported PNG keeps it)."""
-    return f"{INTERVAL_NAMES[state.interval]} bars · as of {last:%Y-%m-%d} · Source: {source}"
+    """The lines under the chart's title: bars, as-of date and source (an exported PNG
+    keeps them)."""
+    return f"{INTERVAL_NAMES[state.interval]} bars · as of {last:%Y-%m-%d}\nSource: {source}"
+
+
+def file_name(parts: Iterable[str]) -> str:
+    """``parts`` joined by '_', each reduced to letters, digits, dots and dashes (safe on any
+    system)."""
+    return "_".join(re.sub(r"[^A-Za-z0-9.]+", "-", part).strip("-") for part in parts)
 
 
 def export_name(ticker: str, read: TechnicalRead | None, source: str) -> str:
-    """The PNG export's file name: ``IWM_2025-04-01_Yahoo-Finance`` (safe on any system)."""
-    parts = [ticker] + ([f"{read.as_of:%Y-%m-%d}"] if read is not None else []) + [source]
-    return "_".join(re.sub(r"[^A-Za-z0-9.]+", "-", part).strip("-") for part in parts)
+    """The PNG export's file name: ``IWM_2025-04-01_Yahoo-Finance``."""
+    return file_name([ticker] + ([f"{read.as_of:%Y-%m-%d}"] if read is not None else []) + [source])
 
 
 def stale_message(services: Services, state: ViewState, last: pd.Timestamp) -> str:
@@ -226,8 +238,19 @@ def treasury_yields(services: Services, as_of: date | None) -> dict[str, pd.Seri
     return found
 
 
-def compare_view(services: Services, state: ViewState, dark: bool = False) -> tuple[go.Figure, str]:
-    """The ticker against the comparison ticker (default: the source's benchmark)."""
+class CompareView(NamedTuple):
+    """The relative chart of one view, what went wrong ('' when nothing), and its PNG's name."""
+
+    figure: go.Figure
+    problem: str
+    export_name: str = "relative"
+
+
+def compare_view(services: Services, state: ViewState, dark: bool = False) -> CompareView:
+    """The ticker against the comparison ticker (default: the source's benchmark).
+
+    Its caption and PNG file name say both tickers, the last common date and the source.
+    """
     market = services.market
     other = state.compare or market.benchmark_ticker
     if other == state.ticker:
@@ -239,15 +262,24 @@ def compare_view(services: Services, state: ViewState, dark: bool = False) -> tu
             for symbol in (state.ticker, other)
         ]
     except UnknownTickerError as error:
-        return message_figure(f"Nothing to compare: {error}", style), str(error)
+        return CompareView(message_figure(f"Nothing to compare: {error}", style), str(error))
     start = display_start(pd.DatetimeIndex(closes[0].index), state.range)
     if start is not None:
         closes = [series.loc[series.index >= start] for series in closes]
     yields = treasury_yields(services, state.as_of) if state.rates else None
+    common = pd.concat(closes, axis=1).dropna().index
+    source = market.source.label
+    dated = [f"{common[-1]:%Y-%m-%d}"] if len(common) else []
+    caption = " · ".join(["Daily closes rebased to 100", *(f"as of {d}" for d in dated)])
     figure = compare_figure(
-        closes[0], closes[1], simulated=style.simulated, dark=dark, yields=yields
+        closes[0],
+        closes[1],
+        simulated=style.simulated,
+        dark=dark,
+        yields=yields,
+        caption=f"{caption}\nSource: {source}",
     )
-    return figure, ""
+    return CompareView(figure, "", file_name([f"{state.ticker} vs {other}", *dated, source]))
 
 
 def read_figures(read: TechnicalRead) -> list[tuple[str, str, str]]:
@@ -401,15 +433,21 @@ def first_chart(services: Services, state: ViewState) -> ChartContent:
     content = chart_content(services, query, query, dark=False)
     if state.compare is None:
         return content
-    return replace(content, compare=compare_content(services, state, False))
+    figure, name = compare_content(services, state, False)
+    return replace(content, compare=figure, compare_export_name=name)
 
 
-def compare_content(services: Services, state: ViewState, dark: bool) -> dict[str, Any]:
-    """The relative chart of ``state`` as a plain dict, from the cache."""
-    return services.cache.get_or_compute(
-        services.result_key("compare", state, dark),
-        lambda: compare_view(services, state, dark)[0].to_plotly_json(),
-    )
+def compare_content(services: Services, state: ViewState, dark: bool) -> tuple[dict[str, Any], str]:
+    """The relative chart of ``state`` as a plain dict, and its PNG's name, from the cache."""
+
+    def compute() -> tuple[dict[str, Any], str]:
+        view = compare_view(services, state, dark)
+        return view.figure.to_plotly_json(), view.export_name
+
+    # Not "compare": results cached under that key hold the figure alone (the package's
+    # version, in every key, does not change with each commit).
+    key = services.result_key("relative", state, dark)
+    return services.cache.get_or_compute(key, compute)
 
 
 def register(app: Dash, services: Services) -> None:
@@ -437,6 +475,7 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"),
+        Output(ids.COMPARE_CHART, "config"),
         Output(ids.PRICE_CHART, "style"),
         Output(ids.COMPARE_CHART, "style"),
         Input(ids.CHART_TABS, "active_tab"),
@@ -447,9 +486,10 @@ def register(app: Dash, services: Services) -> None:
         if ctx.triggered_id is None and (tab != "compare" or not dark):
             raise PreventUpdate  # the page opens on the tab (and chart) it was laid out with
         if tab != "compare":
-            return no_update, SHOWN_CHART, HIDDEN_CHART
+            return no_update, no_update, SHOWN_CHART, HIDDEN_CHART
         state = parse_query(query or "", services.default_ticker, _today())
-        return compare_content(services, state, bool(dark)), HIDDEN_CHART, SHOWN_CHART
+        figure, name = compare_content(services, state, bool(dark))
+        return figure, graph_config(name), HIDDEN_CHART, SHOWN_CHART
 
     app.clientside_callback(
         FIT_AXES_JS,

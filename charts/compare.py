@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, title_with_caption
 from charts.theme import CHANNEL_COLOR, TRANSPARENT, template_for, watermark
 
 
@@ -23,8 +24,9 @@ def rebase(closes: pd.DataFrame) -> pd.DataFrame:
 
 
 def ratio_title(subject: str, benchmark: str) -> str:
-    """The ratio panel's title: what the line is and how to read it."""
-    return f"Ratio {subject} / {benchmark} (×100; rising: {subject} outperforms)"
+    """The ratio panel's title: what the line is and, on a second line (a phone is narrow),
+    how to read it."""
+    return f"Ratio {subject} / {benchmark} (×100)\nRising: {subject} outperforms"
 
 
 YIELD_COLORS = ("#7b1fa2", "#00897b", "#c2185b")
@@ -52,7 +54,10 @@ def _add_yields(
             secondary_y=True,
         )
     title = "Yield % (simulated)" if simulated else "Yield %"
-    figure.update_yaxes(title_text=title, ticksuffix="%", row=2, col=1, secondary_y=True)
+    # On the left: the ratio's own ticks take the right-hand side.
+    figure.update_yaxes(
+        title_text=title, ticksuffix="%", side="left", row=2, col=1, secondary_y=True
+    )
 
 
 def compare_figure(
@@ -62,11 +67,13 @@ def compare_figure(
     simulated: bool = False,
     dark: bool = False,
     yields: Mapping[str, pd.Series] | None = None,
+    caption: str = "Rebased to 100",
 ) -> go.Figure:
     """Both series rebased to 100, and the subject-to-benchmark ratio in a panel below.
 
     The series' names are their tickers (and legend labels). ``yields`` (label: yields in
-    percent), when given, are drawn on a second axis of the ratio's panel.
+    percent), when given, are drawn on a second axis of the ratio's panel. ``caption``
+    (lines under the title) says what an exported PNG shows: the as-of date and source.
     """
     if subject.name == benchmark.name:
         raise ValueError("compare_figure needs two different series names")
@@ -97,14 +104,16 @@ def compare_figure(
             row=2,
             col=1,
         )
+    ratio_lines = ratio_title(str(subject.name), str(benchmark.name)).splitlines()
     figure.add_annotation(
-        text=html.escape(ratio_title(str(subject.name), str(benchmark.name))),
+        text="<br>".join(html.escape(line) for line in ratio_lines),
         xref="paper",
         yref="y2 domain",
         x=0.0,
         y=1.0,
         xanchor="left",
         yanchor="top",
+        align="left",
         showarrow=False,
         font={"size": 11},
     )
@@ -113,16 +122,13 @@ def compare_figure(
         template=template_for(dark),
         paper_bgcolor=TRANSPARENT,
         plot_bgcolor=TRANSPARENT,
-        title={
-            "text": html.escape(f"{subject.name} vs {benchmark.name} (rebased to 100)"),
-            "x": 0.01,
-        },
+        title=title_with_caption(f"{subject.name} vs {benchmark.name}", caption),
         hovermode="x unified",
         dragmode="pan",
-        margin={"l": 10, "r": 60, "t": 60, "b": 30},
-        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "top", "bgcolor": TRANSPARENT},
+        margin={"l": 10, "r": 60, "t": TITLE_MARGIN_TOP, "b": 30},
+        legend=LEGEND_BELOW,
     )
-    figure.update_yaxes(side="right")
+    figure.update_yaxes(side="right", secondary_y=False)
     if simulated:
         figure.add_annotation(watermark(dark))
     return figure

@@ -40,13 +40,20 @@ class ChartContent:
     compare: dict[str, Any] | None = None
     """The relative chart, drawn when the view names a ``compare`` ticker: the page then
     opens on the Relative tab, as the link's author saw it."""
+    compare_export_name: str = "relative"
+    """The relative chart's PNG file name (without extension)."""
 
     @property
     def config(self) -> dcc.Graph.Config:
         """The price chart's config, its PNG export named after what it shows."""
-        config = GRAPH_CONFIG.copy()
-        config["toImageButtonOptions"] = {"filename": self.export_name}
-        return config
+        return graph_config(self.export_name)
+
+
+def graph_config(export_name: str) -> dcc.Graph.Config:
+    """A chart's config, its PNG export (camera button) named ``export_name``.png."""
+    config = GRAPH_CONFIG.copy()
+    config["toImageButtonOptions"] = {"filename": export_name}
+    return config
 
 
 def create_chart_card(content: ChartContent) -> dbc.Card:
@@ -78,7 +85,7 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
                         className="r2k-price-chart",
                         style=HIDDEN_CHART if relative else SHOWN_CHART,
                     ),
-                    create_compare_graph(content.compare),
+                    create_compare_graph(content.compare, content.compare_export_name),
                 ],
                 type="circle",
                 delay_show=250,
@@ -88,12 +95,13 @@ def create_chart_card(content: ChartContent) -> dbc.Card:
     )
 
 
-def create_compare_graph(figure: dict[str, Any] | None) -> dcc.Graph:
+def create_compare_graph(figure: dict[str, Any] | None, export_name: str) -> dcc.Graph:
     """The relative chart: shown with ``figure``, else hidden (and with no figure at all: a
-    graph given ``figure=None`` fails in the browser on a reload)."""
+    graph given ``figure=None`` fails in the browser on a reload). Its PNG export is named
+    ``export_name``."""
     graph = dcc.Graph(
         id=ids.COMPARE_CHART,
-        config=GRAPH_CONFIG,
+        config=graph_config(export_name),
         className="r2k-compare-chart",
         style=HIDDEN_CHART if figure is None else SHOWN_CHART,
     )

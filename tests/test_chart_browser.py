@@ -289,3 +289,110 @@ def test_the_crosshair_tags_the_price_under_the_cursor_on_the_axis(dash_duo, dem
     volume = dash_duo.find_element("#price-chart .nsewdrag[data-subplot='xy2']")
     ActionChains(dash_duo.driver).move_to_element(volume).perform()
     wait_until(lambda: tag.text[-1] in "KMB", message="a volume tag")
+
+
+def _viewport(dash_duo, width: int) -> None:
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 576},
+    )
+
+
+def _boxes(dash_duo, chart: str) -> dict[str, list[float]]:
+    """The chart's title, caption, legend, toolbar and price panel as [left, top, right,
+    bottom]; a part not shown (the toolbar on a phone) is left out."""
+    return dash_duo.driver.execute_script(
+        """
+        const chart = document.querySelector(arguments[0]);
+        const parts = {title: '.gtitle', caption: '.gtitle-subtitle',
+                       legend: '.infolayer .legend', toolbar: '.modebar', plot: '.nsewdrag',
+                       graph: '.main-svg'};
+        const boxes = {};
+        for (const [name, selector] of Object.entries(parts)) {
+            const element = chart.querySelector(selector);
+            const box = element && element.getBoundingClientRect();
+            if (box && box.width > 0 && box.height > 0) {
+                boxes[name] = [box.left, box.top, box.right, box.bottom];
+            }
+        }
+        const own = chart.getBoundingClientRect();
+        boxes.chart = [own.left, own.top, own.right, own.bottom];
+        return boxes;
+        """,
+        chart,
+    )
+
+
+def _settled_boxes(dash_duo, chart: str) -> dict[str, list[float]]:
+    """The boxes once the figure fills its resized container and stays as it is."""
+    last: list[dict[str, list[float]]] = []
+
+    def settled() -> dict[str, list[float]] | None:
+        boxes = _boxes(dash_duo, chart)
+        fits = "graph" in boxes and abs(boxes["graph"][2] - boxes["chart"][2]) < 2
+        same = bool(last) and last[-1] == boxes
+        last.append(boxes)
+        return boxes if fits and same else None
+
+    return wait_until(settled, message=f"{chart} settled at its width")
+
+
+def _overlapping(boxes: dict[str, list[float]]) -> list[str]:
+    names = ["title", "caption", "legend", "toolbar", "plot"]
+    found = []
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            a, b = boxes.get(first), boxes.get(second)
+            if a and b and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                found.append(f"{first}/{second}")
+    graph = boxes["graph"]
+    found += [f"{name} outside" for name in names if name in boxes and boxes[name][2] > graph[2]]
+    return found
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_title_caption_legend_and_toolbar_never_overlap(dash_duo, demo_app, screenshot_dir, dark):
+    _open(dash_duo, demo_app, "?ind=sma50,channel,bbands,volume,macd,rsi,rates")
+    if dark:
+        dash_duo.find_element("#theme-switch").click()
+    for chart in ("#price-chart", "#compare-chart"):
+        if chart == "#compare-chart":
+            relative = dash_duo.find_element("#chart-tabs .nav-link:not(.active)")
+            dash_duo.driver.execute_script("arguments[0].click();", relative)
+        wait_until(
+            lambda chart=chart: "legend" in _boxes(dash_duo, chart),
+            message=f"{chart} drawn",
+        )
+        for width in (390, 768, 1400, 1920):
+            _viewport(dash_duo, width)
+            boxes = _settled_boxes(dash_duo, chart)
+            assert {"title", "caption", "legend", "plot"} <= set(boxes), (chart, width)
+            assert ("toolbar" in boxes) == (width >= 576), (chart, width)
+            assert _overlapping(boxes) == [], (chart, width, boxes)
+            name = f"chart-frame-{chart[1:]}-{width}-{'dark' if dark else 'light'}.png"
+            dash_duo.driver.save_screenshot(str(screenshot_dir / name))
+
+
+def test_the_relative_chart_exports_a_png_named_and_captioned_with_what_it_shows(
+    dash_duo, demo_app, tmp_path
+):
+    _open(dash_duo, demo_app)
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    relative = dash_duo.find_element("#chart-tabs .nav-link:not(.active)")
+    dash_duo.driver.execute_script("arguments[0].click();", relative)
+    caption = wait_until(
+        lambda: dash_duo.find_element("#compare-chart .gtitle-subtitle").text,
+        message="the relative chart's caption",
+    )
+    as_of = caption.split("as of ")[1][:10]
+    assert "Source: Simulated demo market" in caption and as_of.startswith("20")
+    assert dash_duo.find_element("#compare-chart .gtitle").text == "DEMO-R2K vs DEMO-LARGE"
+    camera = dash_duo.find_element(
+        "#compare-chart .modebar-btn[data-title='Download plot as a PNG']"
+    )
+    dash_duo.driver.execute_script("arguments[0].click();", camera)
+    name = f"DEMO-R2K-vs-DEMO-LARGE_{as_of}_Simulated-demo-market.png"
+    path = wait_until(lambda: (tmp_path / name).exists() and tmp_path / name, message=name)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

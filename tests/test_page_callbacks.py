@@ -236,7 +236,7 @@ def test_short_ranges_draw_the_bars_since_their_start(services, index, range_):
 
 
 def test_compare_defaults_to_the_demo_benchmark(services, index):
-    figure, message = compare_view(services, ViewState(ticker=index))
+    figure, message, _ = compare_view(services, ViewState(ticker=index))
     benchmark = services.market.benchmark_ticker
     assert message == ""
     assert [trace.name for trace in figure.data] == [index, benchmark, f"{index} / {benchmark}"]
@@ -247,25 +247,25 @@ def test_compare_defaults_to_the_demo_benchmark(services, index):
 
 def test_compare_with_itself_falls_back_to_the_index(services, index):
     benchmark = services.market.benchmark_ticker
-    figure, message = compare_view(services, ViewState(ticker=benchmark, compare=benchmark))
+    figure, message, _ = compare_view(services, ViewState(ticker=benchmark, compare=benchmark))
     assert message == ""
     assert [trace.name for trace in figure.data][:2] == [benchmark, index]
 
 
 def test_compare_against_an_unknown_ticker_says_so(services, index):
-    figure, message = compare_view(services, ViewState(ticker=index, compare="NOSUCH"))
+    figure, message, _ = compare_view(services, ViewState(ticker=index, compare="NOSUCH"))
     assert "NOSUCH" in message
     assert len(figure.data) == 0
 
 
 def test_compare_follows_the_range(services, index):
-    short, _ = compare_view(services, ViewState(ticker=index, range="1y"))
-    long, _ = compare_view(services, ViewState(ticker=index, range="5y"))
+    short, _, _ = compare_view(services, ViewState(ticker=index, range="1y"))
+    long, _, _ = compare_view(services, ViewState(ticker=index, range="5y"))
     assert 4 * len(short.data[0].x) < len(long.data[0].x) < 6 * len(short.data[0].x)
 
 
 def test_comparing_the_index_with_itself_uses_the_benchmark(services, index):
-    figure, _ = compare_view(services, ViewState(ticker=index, compare=index))
+    figure, _, _ = compare_view(services, ViewState(ticker=index, compare=index))
     assert [trace.name for trace in figure.data][:2] == [index, services.market.benchmark_ticker]
 
 

@@ -73,7 +73,7 @@ def test_yields_go_on_a_second_axis_of_the_ratio_panel_and_say_simulated():
 def test_the_view_with_rates_draws_the_three_yields(services):
     state = parse_query("?ticker=DEMO-R2K&ind=sma50,rates", "DEMO-R2K", TODAY)
     assert state.rates and "rates" not in state.panels
-    figure, problem = compare_view(services, state)
+    figure, problem, _ = compare_view(services, state)
     assert problem == ""
     names = [trace.name for trace in figure.data]
     assert [name for name in names if "Treasury" in name or "T-bill" in name] == [
