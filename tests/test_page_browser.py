@@ -322,3 +322,43 @@ def test_the_tables_arrive_after_the_chart_is_drawn(dash_duo, demo_app):
     _click_row(dash_duo, "movers-slot", top)
     wait_until(lambda: _chart_title(dash_duo).startswith(top), message="row click loads")
     assert dash_duo.get_logs() == []
+
+
+def _pick_completion(dash_duo, ticker: str) -> None:
+    """What Chromium does when a completion of the ticker box's list is clicked (or chosen
+    with the arrow keys and Enter): it fills the box and fires an input event that is not
+    typing. Headless Chromium draws no list to click, so the event is fired as it would be."""
+    dash_duo.driver.execute_script(
+        """
+        const box = document.getElementById('ticker-input');
+        const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+        box.focus();
+        setter.call(box, arguments[0]);
+        box.dispatchEvent(new InputEvent('input', {
+            bubbles: true, inputType: 'insertReplacementText', data: arguments[0]}));
+        """,
+        ticker,
+    )
+
+
+def test_a_picked_completion_charts_at_once_and_typing_waits_for_enter(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    _loaded(dash_duo)
+    options = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#ticker-options option')].map(o => o.value);"
+        ),
+        message="the completions",
+    )
+    pick = next(option for option in options if option.endswith(".DM"))
+    _pick_completion(dash_duo, pick)
+    wait_until(lambda: pick in _chart_title(dash_duo), message=f"the chart of {pick}")
+    assert _query(dash_duo)["ticker"] == [pick]
+    ticker = dash_duo.find_element("#ticker-input")
+    ticker.send_keys(Keys.CONTROL, "a")
+    ticker.send_keys("DEMO-LARGE")
+    dash_duo.driver.execute_script("return new Promise((done) => setTimeout(done, 1500));")
+    assert pick in _chart_title(dash_duo), "typing alone charts nothing"
+    ticker.send_keys(Keys.ENTER)
+    wait_until(lambda: "DEMO-LARGE" in _chart_title(dash_duo), message="the typed ticker")
+    assert dash_duo.get_logs() == []
