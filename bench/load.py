@@ -70,13 +70,11 @@ class LoadResult:
         return percentile(times, fraction) * 1e3
 
 
-def _rows(page: DashPage) -> list[tuple[str, dict[str, Any]]]:
-    rows = []
-    for grid in TABLES:
-        for row in page.value(grid, "rowData") or []:
-            if isinstance(row, dict) and row.get("ticker"):
-                rows.append((grid, row))
-    return rows
+def _rows(page: DashPage) -> list[tuple[str, str]]:
+    """(table, ticker) of every row the tables show: the ranked tickers, sent once for both."""
+    ranked = page.value("movers-rows", "data")
+    tickers = ranked.get("ticker") if isinstance(ranked, dict) else None
+    return [(grid, t) for grid in TABLES for t in tickers or [] if isinstance(t, str) and t]
 
 
 def _options(page: DashPage, component: str) -> list[Any]:
@@ -101,12 +99,11 @@ def next_action(page: DashPage, rng: random.Random) -> tuple[str, dict[PropId, A
     names = [name for name, allowed in choices.items() if allowed]
     action = rng.choices(names, weights=[ACTION_WEIGHTS[n] for n in names])[0]
     if action == "row-click":
-        grid, row = rng.choice(rows)
-        ticker = row["ticker"]
+        grid, ticker = rng.choice(rows)
         click = {"value": ticker, "colId": "ticker", "rowId": ticker, "timestamp": time.time()}
         return action, {(grid, "cellClicked"): click}
     if action == "ticker-typed":
-        return action, {("ticker-input", "value"): rng.choice(rows)[1]["ticker"].lower()}
+        return action, {("ticker-input", "value"): rng.choice(rows)[1].lower()}
     if action == "index":
         clicks = page.value("index-button", "n_clicks") or 0
         return action, {("index-button", "n_clicks"): clicks + 1}

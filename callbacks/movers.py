@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, ctx, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.contributions import contributions
@@ -54,12 +54,39 @@ function () {
 """.replace("PRICE_CHART", ids.PRICE_CHART).replace("WAIT_MS", str(TABLES_WAIT_MS))
 
 
+ROUNDING = {"weight": 8, "last_price": 4, "return_pct": 4, "contribution_pct": 5}
+"""Decimals sent per number column: finer than the tables and the CSV show, and no longer."""
+
+FILL_TABLES_JS = """
+function (ranked, tables) {
+    // Rows for each table from the columns sent once: best first on top, worst first below.
+    const outputs = window.dash_clientside.callback_context.outputs_list;
+    if (!ranked || !ranked.ticker) {
+        return outputs.map(() => window.dash_clientside.no_update);
+    }
+    const rows = ranked.ticker.map((ticker, i) => ({
+        ticker: ticker,
+        name: ranked.name[i],
+        sector: ranked.sectors[ranked.sector[i]],
+        weight: ranked.weight[i],
+        last_price: ranked.last_price[i],
+        return_pct: ranked.return_pct[i],
+        contribution_pct: ranked.contribution_pct[i],
+    }));
+    const worst = rows.slice().reverse();
+    return outputs.map((output) =>
+        output.id.side === "TOP" ? rows : output.id.side === "BOTTOM" ? worst : []);
+}
+""".replace('"TOP"', repr(ids.TOP)).replace('"BOTTOM"', repr(ids.BOTTOM))
+
+
 @dataclass(frozen=True)
 class MoversView:
     """Everything the movers area shows for one view."""
 
-    top: list[dict[str, Any]]
-    bottom: list[dict[str, Any]]
+    ranked: dict[str, list[Any]]
+    """Every ranked row, best first, column by column (see ``ranked_columns``); the
+    laggards table shows them worst first."""
     note: str
     sectors: go.Figure
     holdings: pd.DataFrame
@@ -72,14 +99,33 @@ def period_label(period: str) -> str:
     return PERIOD_LABELS[period] if period in PERIODS else f"since {period}"
 
 
-def _rows(frame: pd.DataFrame, contribution: pd.Series) -> list[dict[str, Any]]:
-    """Table rows, names in normal case; numbers stay numbers (the CSV export keeps them)."""
-    rows = frame.loc[:, ["ticker", "name", "sector", "weight", "last_price", "return_pct"]]
-    rows = rows.assign(
-        name=[normal_case(str(name)) for name in rows["name"]],
-        contribution_pct=frame["ticker"].map(contribution),
-    )
-    return rows.to_dict("records")  # type: ignore[return-value]
+def ranked_columns(frame: pd.DataFrame, contribution: pd.Series) -> dict[str, list[Any]]:
+    """The ranked rows of ``frame`` column by column, the way the page receives them.
+
+    Each field's name is sent once, not once per row; a sector is an index into
+    ``sectors``; numbers stay numbers (the CSV export keeps them), rounded per
+    ``ROUNDING``; a missing contribution is None. Names are in normal case.
+    """
+    missing = {"ticker", "name", "sector", "weight", "last_price", "return_pct"} - set(frame)
+    if missing:
+        raise ValueError(f"ranked_columns needs the movers columns; missing {sorted(missing)}")
+    sectors = sorted(set(frame["sector"]))
+    codes = {sector: code for code, sector in enumerate(sectors)}
+    numbers = frame.assign(contribution_pct=frame["ticker"].map(contribution))
+    columns: dict[str, list[Any]] = {
+        "ticker": frame["ticker"].tolist(),
+        "name": [normal_case(str(name)) for name in frame["name"]],
+        "sectors": sectors,
+        "sector": [codes[sector] for sector in frame["sector"]],
+    }
+    for field, decimals in ROUNDING.items():
+        values = numbers[field].astype(float).round(decimals)
+        columns[field] = [None if pd.isna(value) else value for value in values.tolist()]
+    return columns
+
+
+EMPTY_RANKING: dict[str, list[Any]] = {}
+"""No rows: the tables show none (while waiting, or when nothing can be ranked)."""
 
 
 def _slug(text: str) -> str:
@@ -156,9 +202,9 @@ def import_note(done: int, total: int) -> str:
 def movers_view(
     services: Services, state: ViewState, dark: bool = False, rank: str = "return"
 ) -> MoversView:
-    """Every ranked constituent best first (top) and worst first (bottom), by return or by
-    ``rank="contribution"``, the sector chart and the largest holdings; the tables show the
-    first rows and scroll to the rest.
+    """Every ranked constituent best first, by return or by ``rank="contribution"``, the
+    sector chart and the largest holdings; the tables show the first rows (best first, and
+    worst first) and scroll to the rest.
 
     While the user's CSV files are imported, no rows and a note on the import's progress.
     """
@@ -167,11 +213,12 @@ def movers_view(
     fill = fill_note(services)
     empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
     if fill is not None and fill.running:  # the store holds part of the universe: wait
-        return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
+        figure = message_figure("Fetching the sectors…")
+        return MoversView(EMPTY_RANKING, WAITING_NOTE, figure, empty)
     progress = market.import_progress()
     if progress is not None:
         figure = message_figure("Importing your CSV files…")
-        return MoversView([], [], import_note(progress.done, progress.total), figure, empty)
+        return MoversView(EMPTY_RANKING, import_note(progress.done, progress.total), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
@@ -182,7 +229,7 @@ def movers_view(
             or "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
             "fetch the Russell 2000 universe."
         )
-        return MoversView([], [], note, message_figure("No sector data yet"), empty)
+        return MoversView(EMPTY_RANKING, note, message_figure("No sector data yet"), empty)
     try:
         result = movers(
             closes,
@@ -204,7 +251,7 @@ def movers_view(
         )
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
-        return MoversView([], [], note, message_figure("No sector data"), universe.head(0))
+        return MoversView(EMPTY_RANKING, note, message_figure("No sector data"), universe.head(0))
     figure = sector_figure(
         sectors,
         selected=state.include[0] if len(state.include) == 1 else None,
@@ -218,13 +265,11 @@ def movers_view(
         years = None if services.reads_directly else services.settings.universe_years
         note += " " + describe_span(stored_from, result.start, years)
     by_contribution = rank == "contribution"
-    top = shares.ranked(True, len(universe)) if by_contribution else result.top
-    bottom = shares.ranked(False, len(universe)) if by_contribution else result.bottom
+    best_first = shares.ranked(True, len(universe)) if by_contribution else result.top
     contribution = shares.rows.set_index("ticker")["contribution_pct"]
     index_pct = index_return(services, state.period, result.as_of)
     return MoversView(
-        top=_rows(top, contribution),
-        bottom=_rows(bottom, contribution),
+        ranked=ranked_columns(best_first, contribution),
         note=note
         + " "
         + ("Ranked by contribution. " if by_contribution else "")
@@ -281,7 +326,8 @@ def register(app: Dash, services: Services) -> None:
         return create_grid(ids.TOP), create_grid(ids.BOTTOM)
 
     @app.callback(
-        Output(ids.EVERY_MOVERS_TABLE, "rowData"),
+        Output(ids.MOVERS_ROWS, "data"),
+        Output(ids.MOVERS_ROWS_KEY, "data"),
         Output(ids.EVERY_MOVERS_TABLE, "csvExportParams"),
         Output(ids.MOVERS_NOTE, "children"),
         Output(ids.SECTOR_CHART, "figure"),
@@ -293,6 +339,7 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.FILL_STATE, "data"),
         Input(ids.IMPORT_POLL, "n_intervals"),
         Input(ids.EVERY_MOVERS_TABLE, "id"),
+        State(ids.MOVERS_ROWS_KEY, "data"),
     )
     def _update_movers(
         query: str | None,
@@ -301,6 +348,7 @@ def register(app: Dash, services: Services) -> None:
         fill_state: str | None,
         _polls: int | None,
         tables: list[Any],
+        sent_key: Any,
     ) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the tables arrive, after the chart is drawn
@@ -310,32 +358,40 @@ def register(app: Dash, services: Services) -> None:
         def compute() -> tuple[Any, ...]:
             view = movers_view(services, state, bool(dark), by)
             sectors = view.sectors.to_plotly_json()
-            return view.top, view.bottom, view.note, sectors, view.holdings, view.as_of
+            return view.ranked, view.note, sectors, view.holdings, view.as_of
 
         importing = services.market.import_progress() is not None
         if importing:  # the note changes with every poll: nothing to cache
-            top, bottom, note, sectors, holdings, as_of = compute()
+            ranked, note, sectors, holdings, as_of = compute()
         else:
-            key = services.result_key("movers", state, bool(dark), by, fill_state)
-            cached = services.cache.get_or_compute(key, compute)
-            top, bottom, note, sectors, holdings, as_of = cached
-        rows = {ids.TOP: top, ids.BOTTOM: bottom}
-        sides = _sides(ctx.outputs_list[0])
+            # "ranked", not "movers": results under that key hold two tables of rows.
+            key = services.result_key("ranked", state, bool(dark), by, fill_state)
+            ranked, note, sectors, holdings, as_of = services.cache.get_or_compute(key, compute)
+        # The rows do not depend on the theme: a theme switch (or an import poll that
+        # changed nothing) sends no rows again.
+        rows_key = services.result_key("movers-rows", state, by, fill_state, importing)
         exports = [
-            {"fileName": csv_file_name(state, as_of, side)} if side in rows else {}
-            for side in _sides(ctx.outputs_list[1])
+            {"fileName": csv_file_name(state, as_of, side)} if side else {}
+            for side in _sides(ctx.outputs_list[2])
         ]
         holdings = holdings.assign(name=[normal_case(str(n)) for n in holdings["name"]])
         table = create_holdings_table(holdings)
-        tables_rows = [rows.get(side, []) for side in sides]
-        return tables_rows, exports, note, sectors, table, not importing
+        rows = no_update if rows_key == sent_key else ranked
+        return rows, rows_key, exports, note, sectors, table, not importing
+
+    app.clientside_callback(
+        FILL_TABLES_JS,
+        Output(ids.EVERY_MOVERS_TABLE, "rowData"),
+        Input(ids.MOVERS_ROWS, "data"),
+        Input(ids.EVERY_MOVERS_TABLE, "id"),
+    )
 
     @app.callback(
         Output(ids.EVERY_MOVERS_TABLE, "selectedRows"),
         Input(ids.VIEW_STORE, "data"),
-        Input(ids.EVERY_MOVERS_TABLE, "rowData"),
+        Input(ids.MOVERS_ROWS_KEY, "data"),
     )
-    def _mark_selection(query: str | None, _rows: Any) -> list[Any]:
+    def _mark_selection(query: str | None, _rows_key: Any) -> list[Any]:
         selection = selected_ids(query, services.default_ticker)
         return [selection for _ in ctx.outputs_list]
 

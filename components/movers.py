@@ -280,6 +280,8 @@ def create_movers_section(
             create_rank_switch(),
             create_fill_progress(fill),
             html.Div(id=ids.MOVERS_NOTE, className="small text-body-secondary mb-2"),
+            dcc.Store(id=ids.MOVERS_ROWS),
+            dcc.Store(id=ids.MOVERS_ROWS_KEY),
             # Enabled while the user's CSV files are imported: the note shows the progress.
             dcc.Interval(id=ids.IMPORT_POLL, interval=IMPORT_POLL_MS, disabled=True),
             dbc.Row(

@@ -193,10 +193,10 @@ def test_the_page_says_the_import_is_running_then_ranks_from_the_store(prices, t
     with store.lock():  # another worker imports: this one waits and says so
         services = create_services(settings)
         view = movers_view(services, ViewState(ticker="IWM", period="1m"))
-        assert view.top == [] and "Importing your CSV files" in view.note
+        assert view.ranked == {} and "Importing your CSV files" in view.note
     services.market.closes()
     view = movers_view(services, ViewState(ticker="IWM", period="1m"))
-    assert len(view.top) == 30 and "30 constituents ranked" in view.note
+    assert len(view.ranked["ticker"]) == 30 and "30 constituents ranked" in view.note
     direct = CsvProvider(prices).closes()
     pd.testing.assert_frame_equal(
         services.market.closes(), direct, check_names=False, check_freq=False

@@ -273,7 +273,7 @@ def test_a_partial_batch_stores_the_good_tickers_and_reports_the_missing(tmp_pat
 
 def _the_page_shows_what_was_stored(services: Services, store: Store) -> None:
     movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
-    assert {row["ticker"] for row in movers.top} == {"AAA", "CCC", "DDD"}
+    assert set(movers.ranked["ticker"]) == {"AAA", "CCC", "DDD"}
     assert "3 constituents ranked" in movers.note and "2 left out" in movers.note
     missing = chart_view(services, ViewState(ticker="BBB"))
     assert missing.read is None and "no data for BBB" in missing.message
@@ -501,6 +501,6 @@ def test_a_truncated_index_file_without_yahoo_keeps_the_stored_copy_and_names_it
         OLD_SESSION
     )
     movers = movers_view(services, ViewState(ticker="AAA", period="1m"))
-    assert {row["ticker"] for row in movers.top} == {"AAA", "BBB"}
+    assert set(movers.ranked["ticker"]) == {"AAA", "BBB"}
     assert "bars of the index IWM, whose file was damaged" in str(page_layout(services))
     assert store.tickers() == ["AAA", "BBB"]

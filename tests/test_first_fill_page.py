@@ -13,7 +13,6 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from app import create_app, start_fill
-from bench.dash_client import dash_id
 from callbacks.first_fill import WAITING_NOTE, time_left
 from callbacks.movers import movers_view
 from callbacks.services import Services
@@ -25,12 +24,11 @@ from market.sources import LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
 from tests.browser import wait_until
-from tests.dash_payloads import TOP_TABLE_KEY, callback_request
+from tests.dash_payloads import callback_request
 from tests.refresh_fakes import MEMBERS, SOURCE_LABEL, GatedProvider
 from tests.store_fakes import FakeProvider
 
 BATCH = 4
-BOTTOM_TABLE_KEY = dash_id(ids.movers_table(ids.BOTTOM))
 PAUSE_ON = "M04"
 """The fill is held at its second batch of members: the index, benchmark and 4 members are in
 (6 of 22 tickers), whether the page or the fill fetched the index."""
@@ -84,7 +82,7 @@ def test_a_failed_fill_says_why_in_the_movers_area(tmp_path):
 
     view = movers_view(services, ViewState(ticker="IDX"))
 
-    assert view.top == [] and view.bottom == []
+    assert view.ranked == {}
     assert view.note == (
         f"The first fetch of the constituents from {SOURCE_LABEL} failed: nothing could be "
         "fetched: fake source is down. Use the refresh button or `r2k refresh` to try again."
@@ -122,7 +120,7 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
         movers = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
         waiting = client.post("/_dash-update-component", json=movers).get_json()["response"]
         assert waiting[ids.MOVERS_NOTE]["children"] == WAITING_NOTE
-        assert waiting[TOP_TABLE_KEY]["rowData"] == waiting[BOTTOM_TABLE_KEY]["rowData"] == []
+        assert waiting[ids.MOVERS_ROWS]["data"] == {}
     finally:
         provider.release.set()
         fill.join(timeout=60)
@@ -136,8 +134,7 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
     values = {ids.MOVERS_VIEW: "?period=1m", ids.FILL_STATE: DONE}
     movers = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
     filled = client.post("/_dash-update-component", json=movers).get_json()["response"]
-    top, bottom = filled[TOP_TABLE_KEY]["rowData"], filled[BOTTOM_TABLE_KEY]["rowData"]
-    assert len(top) == len(bottom) == 20  # every ranked constituent
+    assert len(filled[ids.MOVERS_ROWS]["data"]["ticker"]) == 20  # every ranked constituent
     assert "20 constituents ranked" in filled[ids.MOVERS_NOTE]["children"]
     layout = client.get("/_dash-layout").get_json()
     assert _find(layout, ids.FILL_POLL)["disabled"] is True

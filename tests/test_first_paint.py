@@ -178,15 +178,15 @@ def test_the_layout_has_no_table_and_the_movers_wait_for_the_tables(app: Dash) -
 
     with_tables = client.post("/_dash-update-component", json=body)
     body["inputs"][-1] = []
-    body["outputs"][0] = []
+    body["outputs"][2] = []  # the tables' CSV names
     before_tables = client.post("/_dash-update-component", json=body)
 
     assert before_tables.status_code == 204
     assert with_tables.status_code == 200
     response = with_tables.get_json()["response"]
-    top, bottom = (response[dash_id(table)]["rowData"] for table in TABLES)
-    assert len(top) == len(bottom) > 1000, "every ranked constituent, best or worst first"
-    assert top[0]["return_pct"] == max(row["return_pct"] for row in bottom)
+    ranked = response[ids.MOVERS_ROWS]["data"]
+    assert len(ranked["ticker"]) > 1000, "every ranked constituent, sent once for both tables"
+    assert ranked["return_pct"] == sorted(ranked["return_pct"], reverse=True), "best first"
     names = [response[dash_id(table)]["csvExportParams"]["fileName"] for table in TABLES]
     assert [re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", name) for name in names] == [
         "r2k-movers-1m-DATE-top.csv",
@@ -208,3 +208,26 @@ def test_the_tables_are_made_when_the_chart_is_painted(app: Dash) -> None:
         "r2k-movers-top.csv",
         "r2k-movers-bottom.csv",
     ]
+
+
+def test_a_theme_switch_redraws_the_sectors_and_sends_no_rows_again(app: Dash) -> None:
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    values = {ids.MOVERS_VIEW: "?ticker=DEMO-R2K&period=1m", ids.THEME_SWITCH: False}
+    first = client.post(
+        "/_dash-update-component",
+        json=callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values),
+    ).get_json()["response"]
+    sent = first[ids.MOVERS_ROWS_KEY]["data"]
+    body = callback_request(dependencies, f"{ids.MOVERS_NOTE}.children", values)
+    body["inputs"][1]["value"] = True  # the dark theme
+    body["state"][0]["value"] = sent
+    assert body["state"][0]["id"] == ids.MOVERS_ROWS_KEY
+
+    dark = client.post("/_dash-update-component", json=body).get_json()["response"]
+
+    assert ids.MOVERS_ROWS not in dark, "the rows the page holds are not sent again"
+    assert dark[ids.SECTOR_CHART]["figure"] != first[ids.SECTOR_CHART]["figure"]
+    body["inputs"][0]["value"] = "?ticker=DEMO-R2K&period=3m"
+    other = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert other[ids.MOVERS_ROWS]["data"]["ticker"] != first[ids.MOVERS_ROWS]["data"]["ticker"]

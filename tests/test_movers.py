@@ -12,6 +12,7 @@ from analysis.movers import (
     prices_start,
     sector_summary,
 )
+from callbacks.movers import ranked_columns
 
 NAN = np.nan
 
@@ -231,3 +232,25 @@ def test_prices_start_is_when_most_of_the_tickers_have_closes():
     assert prices_start(closes, ["EMPTY", "ABSENT"]) is None
     with pytest.raises(ValueError, match="DatetimeIndex"):
         prices_start(closes.reset_index(drop=True), ["OLD"])
+
+
+def test_ranked_columns_name_each_field_once_and_round_their_numbers():
+    frame = pd.DataFrame(
+        {
+            "ticker": ["AAA", "BBB", "CCC"],
+            "name": ["ACME CORP", "BETA INC", "CETA LTD"],
+            "sector": ["Energy", "Financials", "Energy"],
+            "weight": [0.0123456789123, 0.0004, 0.002],
+            "last_price": [12.345678, 1.0, 3.5],
+            "return_pct": [57.123456789, -1.5, -20.0],
+        }
+    )
+    contribution = pd.Series({"AAA": 0.0123456789, "BBB": -0.001})
+
+    columns = ranked_columns(frame, contribution)
+
+    assert columns["ticker"] == ["AAA", "BBB", "CCC"]
+    assert columns["name"][0] == "Acme Corp"
+    assert [columns["sectors"][code] for code in columns["sector"]] == list(frame["sector"])
+    assert columns["weight"][0] == 0.01234568 and columns["return_pct"][0] == 57.1235
+    assert columns["contribution_pct"] == [0.01235, -0.001, None]
