@@ -59,13 +59,13 @@ class FillNote:
 
 
 COLUMN_DEFS = [
-    {"field": "ticker", "headerName": "Ticker", "width": 122, "pinned": "left"},
-    {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 200},
-    {"field": "sector", "headerName": "Sector", "width": 235},
+    {"field": "ticker", "headerName": "Ticker", "width": 96, "pinned": "left"},
+    {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 250, "tooltipField": "name"},
+    {"field": "sector", "headerName": "Sector", "width": 186},
     {
         "field": "weight",
         "headerName": "Weight",
-        "width": 92,
+        "width": 84,
         "type": "rightAligned",
         "valueFormatter": {"function": WEIGHT_FORMAT},
         "useValueFormatterForExport": False,
@@ -73,7 +73,7 @@ COLUMN_DEFS = [
     {
         "field": "last_price",
         "headerName": "Last",
-        "width": 96,
+        "width": 88,
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format(',.2f')(params.value)"},
         "useValueFormatterForExport": False,
@@ -81,7 +81,7 @@ COLUMN_DEFS = [
     {
         "field": "return_pct",
         "headerName": "Return",
-        "width": 100,
+        "width": 90,
         "pinned": "right",
         "type": "rightAligned",
         "valueFormatter": {"function": "d3.format('+,.1f')(params.value) + '%'"},
@@ -92,7 +92,7 @@ COLUMN_DEFS = [
         "field": "contribution_pct",
         "headerName": "Contrib.",
         "headerTooltip": "Contribution to the index's return, in percentage points",
-        "width": 92,
+        "width": 88,
         "type": "rightAligned",
         "valueFormatter": {
             "function": "params.value == null ? '' : d3.format('+.3f')(params.value)"
@@ -286,15 +286,17 @@ def create_movers_section(
             dcc.Interval(id=ids.IMPORT_POLL, interval=IMPORT_POLL_MS, disabled=True),
             dbc.Row(
                 [
+                    # One above the other, each as wide as the page (every column whole);
+                    # side by side on the widest screens (assets/r2k.css).
                     dbc.Col(
                         _table_card("Top movers", ids.MOVERS_SLOT, ids.MOVERS_EXPORT),
-                        lg=6,
-                        className="mb-3",
+                        width=12,
+                        className="mb-3 r2k-table-col",
                     ),
                     dbc.Col(
                         _table_card("Laggards", ids.LAGGARDS_SLOT, ids.LAGGARDS_EXPORT),
-                        lg=6,
-                        className="mb-3",
+                        width=12,
+                        className="mb-3 r2k-table-col",
                     ),
                 ]
             ),
