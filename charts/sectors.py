@@ -59,6 +59,7 @@ def sector_figure(
             },
             text=[f"{r:+.1f}%" for r in returns.fillna(0)],
             textposition="auto",
+            cliponaxis=False,
             customdata=rows["weight"],
             hovertemplate="%{y}: median %{x:.1f}%<br>%{customdata:.1%} of the index<extra></extra>",
         )
@@ -73,7 +74,12 @@ def sector_figure(
             "x": 0.01,
             "font": {"size": 14},
         },
-        xaxis={"ticksuffix": "%", "zeroline": True, "fixedrange": True},
+        xaxis={
+            "ticksuffix": "%",
+            "zeroline": True,
+            "fixedrange": True,
+            "range": _label_room(returns.fillna(0)),
+        },
         bargap=0.5,
         margin={"l": 10, "r": 40, "t": 40, "b": 30},
         clickmode="event",
@@ -81,3 +87,18 @@ def sector_figure(
     if simulated:
         figure.add_annotation(watermark(dark))
     return figure
+
+
+LABEL_ROOM = 0.2
+"""Share of the bars' span added beyond the longest bar on each side that has bars: a
+label drawn outside a short bar (a phone's 340 px plot) is then never cut at the edge."""
+
+
+def _label_room(returns: pd.Series) -> list[float]:
+    """The x range: every bar and zero, with room for the labels outside the bars."""
+    low, high = min(float(returns.min()), 0.0), max(float(returns.max()), 0.0)
+    span = (high - low) or 1.0
+    return [
+        low - LABEL_ROOM * span if low < 0 else low,
+        high + LABEL_ROOM * span if high > 0 else high,
+    ]
