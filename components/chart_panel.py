@@ -126,7 +126,7 @@ def create_read_content(figures: list[tuple[str, str, str]], sentences: list[str
 
     ``figures`` holds ``(label, value, tone)`` with tone one of '', 'up', 'down'.
     """
-    tone_class = {"up": "text-success", "down": "text-danger", "": ""}
+    tone_class = {"up": "r2k-up", "down": "r2k-down", "": ""}  # the tables' colours (AA)
     values = html.Div(
         [
             html.Div(

@@ -96,6 +96,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                             id=ids.INDEX_BUTTON,
                             color="secondary",
                             outline=True,
+                            className="r2k-outline",
                             title="Show the index",
                         ),
                     ],
