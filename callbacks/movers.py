@@ -124,10 +124,6 @@ def ranked_columns(frame: pd.DataFrame, contribution: pd.Series) -> dict[str, li
     return columns
 
 
-EMPTY_RANKING: dict[str, list[Any]] = {}
-"""No rows: the tables show none (while waiting, or when nothing can be ranked)."""
-
-
 def _slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
 
@@ -214,11 +210,11 @@ def movers_view(
     empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
     if fill is not None and fill.running:  # the store holds part of the universe: wait
         figure = message_figure("Fetching the sectors…")
-        return MoversView(EMPTY_RANKING, WAITING_NOTE, figure, empty)
+        return MoversView({}, WAITING_NOTE, figure, empty)
     progress = market.import_progress()
     if progress is not None:
         figure = message_figure("Importing your CSV files…")
-        return MoversView(EMPTY_RANKING, import_note(progress.done, progress.total), figure, empty)
+        return MoversView({}, import_note(progress.done, progress.total), figure, empty)
     universe = market.universe()
     closes = market.closes()
     if universe is None or universe.empty or closes.empty:
@@ -229,7 +225,7 @@ def movers_view(
             or "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
             "fetch the Russell 2000 universe."
         )
-        return MoversView(EMPTY_RANKING, note, message_figure("No sector data yet"), empty)
+        return MoversView({}, note, message_figure("No sector data yet"), empty)
     try:
         result = movers(
             closes,
@@ -251,7 +247,7 @@ def movers_view(
         )
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
-        return MoversView(EMPTY_RANKING, note, message_figure("No sector data"), universe.head(0))
+        return MoversView({}, note, message_figure("No sector data"), universe.head(0))
     figure = sector_figure(
         sectors,
         selected=state.include[0] if len(state.include) == 1 else None,
