@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from callbacks.chart import (
     read_figures,
 )
 from callbacks.movers import (
+    MoversView,
     csv_file_name,
     export_flags,
     movers_view,
@@ -315,30 +316,45 @@ def ytd(services, index):
     return movers_view(services, ViewState(ticker=index))
 
 
+def _best(view: MoversView) -> list[dict[str, Any]]:
+    """The top table's rows as the browser makes them from the columns sent once."""
+    ranked = view.ranked
+    fields = [f for f in ranked if f not in ("sectors", "sector")]
+    return [
+        {**{f: ranked[f][i] for f in fields}, "sector": ranked["sectors"][ranked["sector"][i]]}
+        for i in range(len(ranked.get("ticker", [])))
+    ]
+
+
+def _worst(view: MoversView) -> list[dict[str, Any]]:
+    """The laggards table's rows: the same, worst first."""
+    return _best(view)[::-1]
+
+
 def test_movers_rank_every_constituent_best_and_worst_first_with_seven_columns(ytd):
     ranked = int(ytd.note.split(" constituents ranked")[0].split()[-1])
-    assert len(ytd.top) == len(ytd.bottom) == ranked > 1000
-    for row in ytd.top + ytd.bottom:
+    assert len(_best(ytd)) == len(_worst(ytd)) == ranked > 1000
+    for row in _best(ytd) + _worst(ytd):
         assert set(row) == MOVER_KEYS
-    top = [row["return_pct"] for row in ytd.top]
-    bottom = [row["return_pct"] for row in ytd.bottom]
+    top = [row["return_pct"] for row in _best(ytd)]
+    bottom = [row["return_pct"] for row in _worst(ytd)]
     assert top == sorted(top, reverse=True)
     assert bottom == sorted(bottom)
-    assert {row["ticker"] for row in ytd.top} == {row["ticker"] for row in ytd.bottom}
+    assert {row["ticker"] for row in _best(ytd)} == {row["ticker"] for row in _worst(ytd)}
     assert all(isinstance(value, float) for value in top)
     assert "Contributions add up to" in ytd.note and "the index's own return" in ytd.note
 
 
 def test_movers_ranked_by_contribution_and_the_note_gives_both_sums(services, index):
     view = movers_view(services, ViewState(ticker=index), rank="contribution")
-    top = [row["contribution_pct"] for row in view.top]
-    bottom = [row["contribution_pct"] for row in view.bottom]
+    top = [row["contribution_pct"] for row in _best(view)]
+    bottom = [row["contribution_pct"] for row in _worst(view)]
     assert top == sorted(top, reverse=True) and bottom == sorted(bottom)
     assert top[0] == max(top + bottom) and bottom[0] == min(top + bottom)
     assert "Ranked by contribution." in view.note
     by_return = movers_view(services, ViewState(ticker=index))
-    first = [r["ticker"] for r in view.top[:15]]
-    assert first != [r["ticker"] for r in by_return.top[:15]]
+    first = [r["ticker"] for r in _best(view)[:15]]
+    assert first != [r["ticker"] for r in _best(by_return)[:15]]
 
 
 def test_movers_note_names_the_period_and_says_simulated(services, ytd):
@@ -359,19 +375,19 @@ def test_movers_sector_chart_and_holdings(services, ytd):
 
 def test_included_sector_fills_both_tables_and_is_outlined(services, index):
     view = movers_view(services, ViewState(ticker=index, include=("Energy",)))
-    assert view.top and view.bottom
-    assert {row["sector"] for row in view.top + view.bottom} == {"Energy"}
+    assert _best(view) and _worst(view)
+    assert {row["sector"] for row in _best(view) + _worst(view)} == {"Energy"}
     assert "only Energy" in view.note
     widths = dict(zip(view.sectors.data[0].y, view.sectors.data[0].marker.line.width, strict=True))
     assert widths["Energy"] > 0 and sum(widths.values()) == widths["Energy"]
 
 
 def test_excluded_sectors_leave_both_tables(services, index, ytd):
-    assert {"Health Care", "Financials"} & {row["sector"] for row in ytd.top + ytd.bottom}
+    assert {"Health Care", "Financials"} & {row["sector"] for row in _best(ytd) + _worst(ytd)}
     state = ViewState(ticker=index, exclude=("Health Care", "Financials"))
     view = movers_view(services, state)
-    assert len(view.top) == len(view.bottom) > 15
-    sectors = {row["sector"] for row in view.top + view.bottom}
+    assert len(_best(view)) == len(_worst(view)) > 15
+    sectors = {row["sector"] for row in _best(view) + _worst(view)}
     assert not sectors & {"Health Care", "Financials"}
     assert "excluding Health Care, Financials" in view.note
     assert "biotech" in view.note
@@ -380,9 +396,9 @@ def test_excluded_sectors_leave_both_tables(services, index, ytd):
 def test_as_of_and_period_change_the_ranking(services, index, ytd):
     past = movers_view(services, ViewState(ticker=index, as_of=PAST, period="1m"))
     assert "1M" in past.note and "2025-02-12" in past.note and "2025-03-12" in past.note
-    assert [row["ticker"] for row in past.top] != [row["ticker"] for row in ytd.top]
+    assert [row["ticker"] for row in _best(past)] != [row["ticker"] for row in _best(ytd)]
     closes = services.market.closes()
-    first = past.top[0]
+    first = _best(past)[0]
     series = closes[first["ticker"]].dropna()
     base = series.loc[: pd.Timestamp("2025-02-12")].iloc[-1]
     end = series.loc[: pd.Timestamp(PAST)].iloc[-1]
@@ -393,7 +409,7 @@ def test_as_of_and_period_change_the_ranking(services, index, ytd):
 def test_movers_from_a_date(services, index):
     view = movers_view(services, ViewState(ticker=index, period="2026-01-02"))
     assert "since 2026-01-02" in view.note
-    assert len(view.top) > 15 and view.as_of > "2026-01-02"
+    assert len(_best(view)) > 15 and view.as_of > "2026-01-02"
 
 
 def test_movers_from_before_the_stored_prices_say_why_they_are_few(tmp_path: Path):
@@ -404,14 +420,14 @@ def test_movers_from_before_the_stored_prices_say_why_they_are_few(tmp_path: Pat
     stored = Services(settings=settings, market=MarketData(source))
 
     early = movers_view(stored, ViewState(ticker="IDX", period="2021-01-04"))
-    assert early.top == []
+    assert _best(early) == []
     assert (
         "Most constituents' prices start on 2023-06-05, after this period's start (2021-01-04):"
         " those are left out. Constituents are fetched with 2 years of history"
         " (R2K_UNIVERSE_YEARS); raise it and refresh to rank from earlier dates."
     ) in early.note
     within = movers_view(stored, ViewState(ticker="IDX", period="2024-01-02"))
-    assert len(within.top) == 2
+    assert len(_best(within)) == 2
     assert "prices start on" not in within.note
 
 
@@ -426,7 +442,7 @@ def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
     empty = Services(settings=settings, market=MarketData(source))
     view = movers_view(empty, ViewState(ticker="IWM"))
     assert view.note.startswith("No constituents stored yet")
-    assert view.top == [] and view.bottom == []
+    assert _best(view) == [] and _worst(view) == []
     assert view.holdings.empty
     assert len(view.sectors.data) == 0
 
