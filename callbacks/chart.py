@@ -20,6 +20,7 @@ from analysis.study import Study
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
 from charts.compare import compare_figure
+from charts.plain_arrays import with_plain_arrays
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
 from components.chart_panel import HIDDEN_CHART, SHOWN_CHART, ChartContent, create_read_content
@@ -399,6 +400,8 @@ def first_chart(services: Services, state: ViewState) -> ChartContent:
     the relative chart too (the page opens on it)."""
     query = to_query(state)
     content = chart_content(services, query, query, dark=False)
+    # Plain arrays: the Graph takes over the page's early drawing without a redraw.
+    content = replace(content, figure=with_plain_arrays(content.figure))
     if state.compare is None:
         return content
     return replace(content, compare=compare_content(services, state, False))
