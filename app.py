@@ -140,9 +140,8 @@ def served_chart(services: Services, app: Dash, bundle: str) -> str:
     has_query = flask.has_request_context()
     query = flask.request.query_string.decode("utf-8", "replace") if has_query else ""
     state = parse_query("?" + query, services.default_ticker, date.today())
-    content = chart.first_chart(services, state)
     return first_chart.create_first_chart(
-        None if content.compare is not None else content,
+        None if state.compare is not None else chart.first_chart(services, state),
         first_chart.script_tag(ASSETS, bundle, app.get_asset_url(bundle)),
         first_chart.script_tag(ASSETS, first_chart.SCRIPT, app.get_asset_url(first_chart.SCRIPT)),
     )
