@@ -195,14 +195,7 @@ def movers_view(
             n=max(1, len(universe)),
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
-        shares = contributions(
-            closes,
-            universe,
-            state.period,
-            as_of=state.as_of,
-            include_sectors=state.include,
-            exclude_sectors=state.exclude,
-        )
+        shares = contributions(closes, result)
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
         return MoversView([], [], note, message_figure("No sector data"), universe.head(0))
