@@ -56,7 +56,7 @@ def _weights_date_prices(closes: pd.DataFrame, tickers: pd.Series) -> np.ndarray
     prices = np.full(len(columns), np.nan)
     present = columns >= 0
     if present.any():
-        block = closes.to_numpy(dtype="float64")[:, columns[present]]
+        block = closes.to_numpy()[:, columns[present]]
         valid = ~np.isnan(block)
         rows = block.shape[0] - 1 - valid[::-1].argmax(axis=0)
         prices[present] = block[rows, np.arange(block.shape[1])]

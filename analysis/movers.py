@@ -135,7 +135,7 @@ def _period_closes(
     base = np.full(len(columns), np.nan)
     last = np.full(len(columns), np.nan)
     if present.any():
-        values = closes.to_numpy(dtype="float64")[:end_rows, columns[present]]
+        values = closes.to_numpy()[:end_rows, columns[present]]
         base[present] = _last_valid(values[:start_rows])
         last[present] = _last_valid(values[start_rows:])
     base[~(base > 0)] = np.nan
