@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 from _plotly_utils.utils import to_typed_array_spec
 
 from analysis.numbers import compact, price, price_decimals, signed
@@ -26,6 +25,7 @@ from charts.theme import (
     TRANSPARENT,
     UP_COLOR,
     template_for,
+    template_json,
     watermark,
 )
 
@@ -188,12 +188,6 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> Figure:
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return {"data": traces, "layout": layout}
-
-
-def template_json(dark: bool) -> dict[str, Any]:
-    """The theme's Plotly template as plain JSON: plotly.js knows templates by value only."""
-    template: dict[str, Any] = pio.templates[template_for(dark)].to_plotly_json()
-    return template
 
 
 def _dates(index: pd.Index) -> np.ndarray:

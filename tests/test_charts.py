@@ -13,6 +13,7 @@ import plotly.io as pio
 import pytest
 
 import charts.price
+import charts.sectors
 from callbacks.chart import chart_input
 from charts.compare import compare_figure, rebase
 from charts.price import (
@@ -22,7 +23,6 @@ from charts.price import (
     message_figure,
     panels_of,
 )
-from charts.sectors import sector_figure
 from charts.theme import DOWN_COLOR, SIMULATED_LABEL, UP_COLOR
 from components.view_state import INDICATORS, ViewState
 from tests.figures import figure_of
@@ -80,6 +80,11 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
     """The chart's figure dict as ``dcc.Graph`` gets it, read through ``go.Figure``: which
     raises unless Plotly accepts every property and value in it."""
     return figure_of(charts.price.price_figure(data, style))
+
+
+def sector_figure(summary: pd.DataFrame, **options: object) -> go.Figure:
+    """The sector chart's figure dict read through ``go.Figure`` (see ``price_figure``)."""
+    return figure_of(charts.sectors.sector_figure(summary, **options))  # type: ignore[arg-type]
 
 
 def _axes(figure: go.Figure, prefix: str) -> dict[str, dict]:
@@ -546,5 +551,14 @@ def test_the_figure_dict_is_what_a_validated_figure_sends(style):
         bars, bollinger=bands, hidden=frozenset({"SMA 5", "channel"}), caption="as of today"
     )
     figure = charts.price.price_figure(data, style)
+    sent = json.loads(pio.to_json(figure, validate=False))
+    assert sent == json.loads(pio.to_json(go.Figure(figure)))
+
+
+@pytest.mark.parametrize("simulated", [False, True])
+def test_the_sector_figure_dict_is_what_a_validated_figure_sends(simulated):
+    figure = charts.sectors.sector_figure(
+        _sectors(), selected="Energy", period_label="YTD", simulated=simulated, dark=simulated
+    )
     sent = json.loads(pio.to_json(figure, validate=False))
     assert sent == json.loads(pio.to_json(go.Figure(figure)))

@@ -355,9 +355,11 @@ def test_movers_note_names_the_period_and_says_simulated(services, ytd):
 
 def test_movers_sector_chart_and_holdings(services, ytd):
     universe = services.market.universe()
-    (bars,) = ytd.sectors.data
+    (bars,) = figure_of(ytd.sectors).data
     assert sorted(bars.y) == sorted(universe["sector"].unique())
-    assert SIMULATED_LABEL in [annotation.text for annotation in ytd.sectors.layout.annotations]
+    assert SIMULATED_LABEL in [
+        annotation.text for annotation in figure_of(ytd.sectors).layout.annotations
+    ]
     assert len(ytd.holdings) == 10
     assert ytd.holdings["weight"].tolist() == universe["weight"].nlargest(10).tolist()
 
@@ -367,7 +369,13 @@ def test_included_sector_fills_both_tables_and_is_outlined(services, index):
     assert view.top and view.bottom
     assert {row["sector"] for row in view.top + view.bottom} == {"Energy"}
     assert "only Energy" in view.note
-    widths = dict(zip(view.sectors.data[0].y, view.sectors.data[0].marker.line.width, strict=True))
+    widths = dict(
+        zip(
+            figure_of(view.sectors).data[0].y,
+            figure_of(view.sectors).data[0].marker.line.width,
+            strict=True,
+        )
+    )
     assert widths["Energy"] > 0 and sum(widths.values()) == widths["Energy"]
 
 
@@ -433,7 +441,7 @@ def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
     assert view.note.startswith("No constituents stored yet")
     assert view.top == [] and view.bottom == []
     assert view.holdings.empty
-    assert len(view.sectors.data) == 0
+    assert len(figure_of(view.sectors).data) == 0
 
 
 def test_period_label():
