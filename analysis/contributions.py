@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analysis.movers import Movers, period_start
+from analysis.movers import Movers, last_closes_in, period_start
 
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "ticker",
@@ -56,10 +56,7 @@ def _weights_date_prices(closes: pd.DataFrame, tickers: pd.Series) -> np.ndarray
     prices = np.full(len(columns), np.nan)
     present = columns >= 0
     if present.any():
-        block = closes.to_numpy()[:, columns[present]]
-        valid = ~np.isnan(block)
-        rows = block.shape[0] - 1 - valid[::-1].argmax(axis=0)
-        prices[present] = block[rows, np.arange(block.shape[1])]
+        prices[present] = last_closes_in(closes.to_numpy(), columns[present], 0, len(closes))
     return prices
 
 

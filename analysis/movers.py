@@ -136,8 +136,8 @@ def _period_closes(
     last = np.full(len(columns), np.nan)
     if present.any():
         values = closes.to_numpy()
-        base[present] = _last_valid_in(values, columns[present], 0, start_rows)
-        last[present] = _last_valid_in(values, columns[present], start_rows, end_rows)
+        base[present] = last_closes_in(values, columns[present], 0, start_rows)
+        last[present] = last_closes_in(values, columns[present], start_rows, end_rows)
     base[~(base > 0)] = np.nan
     return base, last
 
@@ -146,7 +146,7 @@ _RECENT_ROWS = 16
 """Rows searched first for a last close: nearly every ticker has one among them."""
 
 
-def _last_valid_in(values: np.ndarray, columns: np.ndarray, first: int, stop: int) -> np.ndarray:
+def last_closes_in(values: np.ndarray, columns: np.ndarray, first: int, stop: int) -> np.ndarray:
     """The last non-NaN value in rows ``first:stop`` of each of ``columns`` of ``values``.
 
     Looks at the last few rows first and searches further back only in the columns that
