@@ -78,7 +78,7 @@ def _git_commit() -> str | None:
 
 def run_all(quick: bool, directory: Path, only: set[int] | None = None) -> list[Row]:
     """Every figure's rows (or those of the figures numbered in ``only``), in figure order."""
-    load_seconds = 15.0 if quick else 60.0
+    load_seconds = 30.0 if quick else 60.0
     rows: list[Row] = []
     _run(
         rows,
@@ -148,7 +148,7 @@ def _served_figures(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="15 s of load, fewer repetitions (about 3 minutes)"
+        "--quick", action="store_true", help="30 s of load, fewer repetitions (about 4 minutes)"
     )
     parser.add_argument(
         "--only",
