@@ -3,9 +3,12 @@
 Breadth needs, at every session, how many constituents have a full 200-session window and
 close above its average, and how many have a full 252-session window and close at its
 highest or lowest. Done with whole-panel numpy this takes several passes over ten years of
-2,000 columns (about half a second); here each column is walked once with a running sum and
-two monotonic queues, and only the per-date counts are kept. Compiled with numba (installed
-with pandas-ta) and cached on disk, so the compilation happens once per machine.
+2,000 columns (about half a second); here each column is walked with a running sum and
+block-wise running extremes (van Herk / Gil-Werman: the extreme of any window is that of the
+suffix of one block and the prefix of the next), and only the per-date counts are kept. The
+extremes take a few comparisons a value and no branch that depends on the prices: monotonic
+queues did the same work at twice the time. Compiled with numba (installed with pandas-ta)
+and cached on disk, so the compilation happens once per machine.
 """
 
 from __future__ import annotations
@@ -25,43 +28,56 @@ REL_TOL = 1e-9
 
 
 @numba.njit(cache=True)
+def _block_extremes(
+    column: np.ndarray, window: int, highest: np.ndarray, lowest: np.ndarray, forward: bool
+) -> None:
+    """Running max and min of ``column`` within blocks of ``window`` rows, from each block's
+    start (``forward``) or from each block's end; a missing value is neither."""
+    rows = column.shape[0]
+    for step in range(rows):
+        row = step if forward else rows - 1 - step
+        value = column[row]
+        missing = np.isnan(value)
+        high = -np.inf if missing else value
+        low = np.inf if missing else value
+        restart = row % window == 0 if forward else row % window == window - 1 or row == rows - 1
+        if not restart:
+            neighbour = row - 1 if forward else row + 1
+            high = max(high, highest[neighbour])
+            low = min(low, lowest[neighbour])
+        highest[row] = high
+        lowest[row] = low
+
+
+@numba.njit(cache=True)
 def _counts(values: np.ndarray, sma_window: int, extreme_window: int) -> np.ndarray:
     rows, columns = values.shape
     out = np.zeros((rows, 5), dtype=np.int64)
-    highs = np.empty(rows, dtype=np.int64)
-    lows = np.empty(rows, dtype=np.int64)
-    for column in range(columns):
+    prefix_high = np.empty(rows)
+    prefix_low = np.empty(rows)
+    suffix_high = np.empty(rows)
+    suffix_low = np.empty(rows)
+    for index in range(columns):
+        column = values[:, index]
+        _block_extremes(column, extreme_window, prefix_high, prefix_low, True)
+        _block_extremes(column, extreme_window, suffix_high, suffix_low, False)
         total = 0.0
         sma_present = 0
         extreme_present = 0
-        high_head = high_tail = 0
-        low_head = low_tail = 0
         for row in range(rows):
-            value = values[row, column]
+            value = column[row]
             present = not np.isnan(value)
             if present:
                 total += value
                 sma_present += 1
                 extreme_present += 1
-                while high_tail > high_head and values[highs[high_tail - 1], column] <= value:
-                    high_tail -= 1
-                highs[high_tail] = row
-                high_tail += 1
-                while low_tail > low_head and values[lows[low_tail - 1], column] >= value:
-                    low_tail -= 1
-                lows[low_tail] = row
-                low_tail += 1
             if row >= sma_window:
-                leaving = values[row - sma_window, column]
+                leaving = column[row - sma_window]
                 if not np.isnan(leaving):
                     total -= leaving
                     sma_present -= 1
-            if row >= extreme_window and not np.isnan(values[row - extreme_window, column]):
+            if row >= extreme_window and not np.isnan(column[row - extreme_window]):
                 extreme_present -= 1
-            while high_tail > high_head and highs[high_head] <= row - extreme_window:
-                high_head += 1
-            while low_tail > low_head and lows[low_head] <= row - extreme_window:
-                low_head += 1
             if not present:
                 continue
             if sma_present == sma_window:
@@ -70,10 +86,12 @@ def _counts(values: np.ndarray, sma_window: int, extreme_window: int) -> np.ndar
                 if value > average + REL_TOL * abs(average):
                     out[row, 1] += 1
             if extreme_present == extreme_window:
+                # Every value of the window is present: its extremes are the blocks' ones.
+                start = row - extreme_window + 1
                 out[row, 2] += 1
-                if value >= values[highs[high_head], column]:
+                if value >= max(suffix_high[start], prefix_high[row]):
                     out[row, 3] += 1
-                if value <= values[lows[low_head], column]:
+                if value <= min(suffix_low[start], prefix_low[row]):
                     out[row, 4] += 1
     return out
 
