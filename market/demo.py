@@ -6,9 +6,9 @@ index ``DEMO-R2K`` is their holdings-weighted total, as a fund holding fixed sha
 common factor is chosen so that this total follows a scripted story (years of ascending
 channel, an all-time high, then a fall of about 20% through the channel and the 50-week
 average) with random noise pinned to that script. ``DEMO-LARGE`` is a steadier
-large-cap-like benchmark. The same seed and
-end date give the same numbers on every machine: prices are rounded to 4 decimals so that
-last-bit differences of ``exp`` between CPUs cannot show.
+large-cap-like benchmark. The same seed and end date give the same numbers on every
+machine: prices are rounded to 4 decimals so that last-bit differences of ``exp`` between
+CPUs cannot show.
 """
 
 from __future__ import annotations
@@ -416,7 +416,7 @@ def _constituent_closes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Closes (days x names) from the index, a factor per sector and each name's own path.
 
-    A name's log-price is beta x the index's, plus its sector's factor, plus a drift that
+    A name's log-price is beta x the index's script, plus its sector's factor, plus a drift that
     changes every year (wide in the last year: winners and losers), plus its own
     mean-reverting noise (so twelve years do not spread prices absurdly). Some names list
     during the history (NaN before). A common daily correction (the rest of the market
@@ -492,13 +492,14 @@ def _tracking_correction(
     those weights alike, so each day's correction follows from the uncorrected paths alone.
     A name counts from its first session on.
     """
-    relative = log_path - log_path[-1]
+    last = log_path[-1]
     correction = np.empty(len(index_log) - 1)
     for first in range(0, len(correction), 512):
         rows = slice(first, min(first + 512, len(correction)))
         held = np.arange(rows.start, rows.stop)[:, None] >= first_day
-        before = np.where(held, np.exp(relative[rows]), 0.0) @ weights
-        after = np.where(held, np.exp(relative[rows.start + 1 : rows.stop + 1]), 0.0) @ weights
+        before = np.where(held, np.exp(log_path[rows] - last), 0.0) @ weights
+        after = np.where(held, np.exp(log_path[rows.start + 1 : rows.stop + 1] - last), 0.0)
+        after = after @ weights
         correction[rows] = np.log(after / before)
     return np.diff(index_log) - correction
 
