@@ -30,6 +30,8 @@
     target = drawn(target);
     var range = source && rangeOf(source);
     if (!target || !range || sameRange(target, range)) return;
+    // The relayout this causes on the target is ours: it must not echo back to the source.
+    target._r2kFollowing = true;
     window.Plotly.relayout(target, { "xaxis.range": range });
   }
 
@@ -43,7 +45,11 @@
     if (!gd || !gd.on || gd._r2kBreadthAxis) return false;
     gd._r2kBreadthAxis = true;
     gd.on("plotly_relayout", function (update) {
-      if (movesTime(update)) onRelayout();
+      if (gd._r2kFollowing) {
+        gd._r2kFollowing = false;
+      } else if (movesTime(update)) {
+        onRelayout();
+      }
     });
     gd.on("plotly_react", onReact);
     return true;
