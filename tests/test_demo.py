@@ -8,6 +8,7 @@ import pytest
 import talib
 
 from analysis.contributions import contributions, index_return_pct
+from analysis.movers import movers
 from market.bars import validate_bars
 from market.demo import DEMO_BENCHMARK, DEMO_END, DEMO_INDEX, DemoProvider
 from market.tickers import parse_ticker
@@ -214,7 +215,8 @@ def test_the_contributions_add_up_to_the_index_return(demo, index_bars, as_of):
     closes, universe = demo.closes(), demo.universe()
     first_session = closes.apply(pd.Series.first_valid_index)
     for period in ("1W", "1M", "3M", "YTD", "1Y"):
-        shares = contributions(closes, universe, period, as_of=as_of)
+        ranking = movers(closes, universe, period, n=len(universe), as_of=as_of)
+        shares = contributions(closes, ranking)
         index_pct = index_return_pct(index_bars["close"], period, as_of)
         assert index_pct is not None
         listed_within = first_session.between(shares.start, shares.as_of, inclusive="right")
