@@ -7,7 +7,14 @@
   var BREADTH = "#breadth-chart .js-plotly-plot";
 
   function drawn(gd) {
-    return gd && gd._fullLayout && gd._fullLayout.xaxis && gd.offsetParent !== null ? gd : null;
+    // Plotted to the end: a relayout in the middle of a draw (subplots without their layers
+    // yet) throws inside plotly.js and leaves that graph broken.
+    var plots = gd && gd._fullLayout && gd._fullLayout.xaxis && gd._fullLayout._plots;
+    var subplots = plots ? Object.keys(plots) : [];
+    var complete = subplots.length > 0 && subplots.every(function (id) {
+      return plots[id].gridlayer;
+    });
+    return complete && gd.offsetParent !== null ? gd : null;
   }
 
   function rangeOf(gd) {
@@ -27,6 +34,7 @@
 
   function follow(source, target) {
     source = drawn(source);
+    if (target && source && !drawn(target)) target._r2kPendingFrom = source;
     target = drawn(target);
     var range = source && rangeOf(source);
     if (!target || !range || sameRange(target, range)) return;
@@ -52,6 +60,16 @@
       }
     });
     gd.on("plotly_react", onReact);
+    gd.on("plotly_afterplot", function () {
+      // A graph that was still being drawn when the other moved follows once it is drawn.
+      var source = gd._r2kPendingFrom;
+      if (source) {
+        gd._r2kPendingFrom = null;
+        setTimeout(function () {
+          follow(source, gd);
+        });
+      }
+    });
     return true;
   }
 
