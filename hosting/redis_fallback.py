@@ -1,0 +1,68 @@
+"""Counts shared by every worker in Redis, with the worker's own counts while Redis fails.
+
+A limit kept in Redis (failed logins, running background jobs) must never take the site
+down with Redis: when Redis does not answer, each worker falls back to counting alone, as it
+would without Redis, logs that once, and asks Redis again after ``retry_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT = 2.0
+"""Seconds to connect to and hear from Redis before counting without it."""
+RETRY_SECONDS = 30.0
+"""After Redis fails, counts are kept per worker for this long, then Redis is asked again."""
+
+FAILURES = (redis.RedisError, OSError)
+"""What an unreachable, slow or misconfigured Redis raises."""
+
+
+def connect(url: str, client_name: str) -> redis.Redis:
+    """A Redis client on ``url`` that gives up within ``REDIS_TIMEOUT`` seconds."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
+        client_name=client_name,
+    )
+
+
+class SharedOrLocal:
+    """Runs an operation on Redis, or its per-worker twin while Redis is failing."""
+
+    def __init__(
+        self,
+        what: str,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._what = what
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_until: float | None = None
+
+    def run(self, shared: Callable[[], T], local: Callable[[], T]) -> T:
+        """``shared()``, unless Redis failed within ``retry_seconds``: then ``local()``."""
+        if self._down_until is not None and self._clock() < self._down_until:
+            return local()
+        try:
+            result = shared()
+        except FAILURES as error:
+            if self._down_until is None:
+                log.warning("%s: Redis unavailable, counting per worker: %s", self._what, error)
+            self._down_until = self._clock() + self._retry_seconds
+            return local()
+        if self._down_until is not None:
+            log.info("%s: Redis available again", self._what)
+            self._down_until = None
+        return result
