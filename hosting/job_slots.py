@@ -76,7 +76,7 @@ class JobSlots:
         self._still_running = still_running
         self._reserve = client.register_script(_RESERVE_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
-        self._redis = SharedOrLocal("background job caps")
+        self._redis = SharedOrLocal("shared job caps", "counting jobs per worker")
         self._sent_here: dict[str, tuple[str, float]] = {}
 
     def reserve(self, job: str, user: str) -> bool:

@@ -133,7 +133,7 @@ class SharedLoginThrottle:
         self._client = client
         self._local = local
         self._failed_script = client.register_script(_FAILED_SCRIPT)
-        self._redis = SharedOrLocal("login limit")
+        self._redis = SharedOrLocal("shared login limit", "counting failed logins per worker")
 
     def wait(self, *keys: str) -> float:
         """Seconds until every one of ``keys`` may try again (0: it may now)."""

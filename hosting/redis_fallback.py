@@ -1,8 +1,9 @@
-"""Counts shared by every worker in Redis, with the worker's own counts while Redis fails.
+"""What workers share in Redis, and what each does alone while Redis fails.
 
-A limit kept in Redis (failed logins, running background jobs) must never take the site
-down with Redis: when Redis does not answer, each worker falls back to counting alone, as it
-would without Redis, logs that once, and asks Redis again after ``retry_seconds``.
+Redis only ever makes things shared (computed results, failed-login counts, running
+background jobs); it must never take the site down with it. When Redis does not answer, a
+worker does without it (computes, counts alone, as it would with no Redis configured), logs
+that once, and asks Redis again after ``retry_seconds``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT = 2.0
-"""Seconds to connect to and hear from Redis before counting without it."""
+"""Seconds to connect to and hear from Redis before doing without it."""
 RETRY_SECONDS = 30.0
-"""After Redis fails, counts are kept per worker for this long, then Redis is asked again."""
+"""After Redis fails, a worker does without it for this long, then asks it again."""
 
 FAILURES = (redis.RedisError, OSError)
 """What an unreachable, slow or misconfigured Redis raises."""
@@ -38,15 +39,20 @@ def connect(url: str, client_name: str) -> redis.Redis:
 
 
 class SharedOrLocal:
-    """Runs an operation on Redis, or its per-worker twin while Redis is failing."""
+    """Runs an operation on Redis, or its per-worker twin while Redis is failing.
+
+    ``what`` uses Redis and ``instead`` says what it does without, for the log.
+    """
 
     def __init__(
         self,
         what: str,
+        instead: str,
         retry_seconds: float = RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._what = what
+        self._instead = instead
         self._retry_seconds = retry_seconds
         self._clock = clock
         self._down_until: float | None = None
@@ -59,10 +65,10 @@ class SharedOrLocal:
             result = shared()
         except FAILURES as error:
             if self._down_until is None:
-                log.warning("%s: Redis unavailable, counting per worker: %s", self._what, error)
+                log.warning("%s unavailable, %s: %s", self._what, self._instead, error)
             self._down_until = self._clock() + self._retry_seconds
             return local()
         if self._down_until is not None:
-            log.info("%s: Redis available again", self._what)
+            log.info("%s available again", self._what)
             self._down_until = None
         return result

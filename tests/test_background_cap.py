@@ -166,7 +166,7 @@ def test_a_redis_that_is_down_caps_the_jobs_this_worker_sent_and_logs_once(caplo
         assert slots.reserve("a2", "user alice"), "a job that ended frees its slot"
         slots.release("b1")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "background job caps: Redis unavailable" in warnings[0]
+    assert len(warnings) == 1 and "shared job caps unavailable" in warnings[0]
 
 
 def test_with_redis_the_page_sends_jobs_to_celery_through_the_caps(tmp_path):
