@@ -250,3 +250,19 @@ def test_guesses_spread_over_two_gunicorn_workers_are_limited_as_by_one(tmp_path
     assert statuses.count(401) < 8, "not the 4 free guesses of each worker"
     per_worker = Counter(pid for pid, _ in (line.split() for line in log.read_text().splitlines()))
     assert len(per_worker) == 2 and min(per_worker.values()) >= 4, per_worker
+
+
+def test_with_redis_down_logins_still_work_and_guesses_are_limited_per_worker(tmp_path):
+    settings = Settings(
+        source="demo",
+        cache_dir=tmp_path / "cache",
+        auth_users=f"alice:{ALICE}",
+        login_free_failures=2,
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        cache_timeout=0,
+    )
+    client = create_app(settings).server.test_client()
+    answers = [_get(client, "alice", "nope", "10.0.4.1").status_code for _ in range(4)]
+    assert answers == [401, 401, 429, 429]
+    assert _get(client, "alice", "wonderland", "10.0.4.2").status_code == 429, "user blocked"
+    assert _get(client, "bob", "nope", "10.0.4.3").status_code == 401
