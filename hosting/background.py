@@ -15,6 +15,7 @@ within ``refresh_min_interval`` seconds of the last (the modification time of a 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 import time
@@ -29,7 +30,7 @@ import diskcache
 import filelock
 import flask
 from dash import CeleryManager, DiskcacheManager
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from hosting.first_fill import lock_held
 from hosting.job_slots import JobSlots
@@ -46,6 +47,9 @@ LOCK_WAIT_SECONDS = 1.0
 """How long a click waits for the store's lock before saying another refresh is running."""
 BUSY_MESSAGE = "Another refresh is running; try again when it has finished."
 TOO_MANY_JOBS = "Too many background jobs are running; try again when one has finished."
+NOT_SENT = "Background work is unavailable right now; try again later."
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,8 @@ class CappedCeleryManager(CeleryManager):
     """Dash's Celery manager, sending a job only when ``slots`` has room for it (else 429).
 
     The slots are counted in Redis, so the caps hold across web workers and hosts; the
-    Celery worker frees a job's slot when it ends (``free_slots_when_jobs_end``).
+    Celery worker frees a job's slot when it ends (see ``hosting.celery_app.create_worker``).
+    A job that cannot be sent (the broker is down) frees its slot and is answered 503.
     """
 
     def __init__(self, celery_app: Any, slots: JobSlots) -> None:
@@ -116,10 +121,13 @@ class CappedCeleryManager(CeleryManager):
         if not self._slots.reserve(job, _requester()):
             raise TooManyRequests(TOO_MANY_JOBS)
         try:
-            job_fn.apply_async(args=(key, self._make_progress_key(key), args, context), task_id=job)
-        except BaseException:
+            job_fn.apply_async(
+                args=(key, self._make_progress_key(key), args, context), task_id=job, retry=False
+            )
+        except Exception as error:
             self._slots.release(job)
-            raise
+            log.warning("background job not sent to Celery: %s", error)
+            raise ServiceUnavailable(NOT_SENT) from error
         return job
 
 

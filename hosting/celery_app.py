@@ -34,6 +34,8 @@ REFRESH_TASK = "r2k.refresh"
 TASK_LOCK_WAIT_SECONDS = 5.0
 """A scheduled refresh gives up this soon when another refresh holds the store."""
 PROGRESS_STATE = "PROGRESS"
+BACKEND_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5}
+"""How the Redis result backend retries a lost connection: about 1.5 s (Celery's: 20 s)."""
 RUNNING_STATES = frozenset({"PENDING", "RECEIVED", "STARTED", "RETRY", PROGRESS_STATE})
 """States of a task not yet ended (Dash's CeleryManager counts the same as running)."""
 
@@ -48,6 +50,8 @@ def create_celery(settings: Settings) -> Celery:
         enable_utc=True,
         task_track_started=True,
         broker_connection_retry_on_startup=True,
+        # A page's click waits while the result backend retries: a few tries, not 20 s.
+        result_backend_transport_options={"retry_policy": BACKEND_RETRY_POLICY},
         beat_schedule={
             "daily-refresh": {
                 "task": REFRESH_TASK,

@@ -98,16 +98,7 @@ def test_many_refresh_posts_fork_no_more_than_the_cap(tmp_path, monkeypatch):
         lambda key, job_fn, args, context: real(str(release), _wait_for, (), {}),
     )
     client = app.server.test_client()
-    body = {
-        "output": f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children..",
-        "outputs": [
-            {"id": ids.REFRESH_STATUS, "property": "children"},
-            {"id": ids.SOURCE_BADGE, "property": "children"},
-        ],
-        "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
-        "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
-        "state": [],
-    }
+    body = _refresh_body()
     try:
         statuses = [
             client.post(
@@ -179,3 +170,33 @@ def test_with_redis_the_page_sends_jobs_to_celery_through_the_caps(tmp_path):
 
 def _never_asked(job: str) -> bool:
     raise AssertionError(f"asked whether {job} runs while Redis answers")
+
+
+def test_a_job_that_cannot_reach_celery_is_answered_503_and_frees_its_slot(tmp_path):
+    settings = Settings(
+        source="demo",
+        cache_dir=tmp_path / "cache",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        cache_timeout=0,
+        max_background_jobs=1,
+    )
+    app = create_app(settings)
+    client = app.server.test_client()
+    for _ in range(2):  # the first one's slot is free again: 503 twice, never 429 or 500
+        answer = client.post("/_dash-update-component", json=_refresh_body())
+        assert answer.status_code == 503
+        assert "Background work is unavailable" in answer.get_data(as_text=True)
+
+
+def _refresh_body() -> dict[str, object]:
+    """What the page posts when the refresh button is clicked."""
+    return {
+        "output": f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children..",
+        "outputs": [
+            {"id": ids.REFRESH_STATUS, "property": "children"},
+            {"id": ids.SOURCE_BADGE, "property": "children"},
+        ],
+        "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
+        "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
+        "state": [],
+    }
