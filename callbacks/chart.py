@@ -54,7 +54,8 @@ MIN_CHANNEL_BARS = 3
 class ChartView:
     """What the chart area shows for one view."""
 
-    figure: go.Figure
+    figure: dict[str, Any]
+    """A plain figure dict, as ``dcc.Graph`` takes it (see ``charts.price.price_figure``)."""
     message: str
     read: TechnicalRead | None
 
@@ -141,10 +142,11 @@ def chart_view(
         daily = bars_as_of(services.market.daily_bars(state.ticker), state.as_of)
     except UnknownTickerError as error:
         message = f"No chart for {state.ticker}: {error}."
-        return ChartView(message_figure(f"No data for {state.ticker}", style), message, None)
+        figure = message_figure(f"No data for {state.ticker}", style).to_plotly_json()
+        return ChartView(figure, message, None)
     if daily.empty:
         message = f"{state.ticker} has no data on or before {state.as_of}."
-        return ChartView(message_figure(message, style), message, None)
+        return ChartView(message_figure(message, style).to_plotly_json(), message, None)
     message = stale_message(services, state, daily.index[-1])
     in_progress = (
         state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
@@ -389,7 +391,7 @@ def chart_content(
 
     def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
         view = chart_view(services, state, bool(dark), drawn)
-        return view.figure.to_plotly_json(), view.message, view.read
+        return view.figure, view.message, view.read
 
     figure, message, read = services.cache.get_or_compute(key, compute)
     return ChartContent(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
@@ -63,7 +62,8 @@ class MoversView:
     top: list[dict[str, Any]]
     bottom: list[dict[str, Any]]
     note: str
-    sectors: go.Figure
+    sectors: dict[str, Any]
+    """A plain figure dict (``charts.sectors.sector_figure``)."""
     holdings: pd.DataFrame
     as_of: str = ""
     """The last session ranked (YYYY-MM-DD), '' when nothing was."""
@@ -168,10 +168,12 @@ def movers_view(
     fill = fill_note(services)
     empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
     if fill is not None and fill.running:  # the store holds part of the universe: wait
-        return MoversView([], [], WAITING_NOTE, message_figure("Fetching the sectors…"), empty)
+        return MoversView(
+            [], [], WAITING_NOTE, message_figure("Fetching the sectors…").to_plotly_json(), empty
+        )
     progress = market.import_progress()
     if progress is not None:
-        figure = message_figure("Importing your CSV files…")
+        figure = message_figure("Importing your CSV files…").to_plotly_json()
         return MoversView([], [], import_note(progress), figure, empty)
     universe = market.universe()
     closes = market.closes()
@@ -183,7 +185,9 @@ def movers_view(
             or "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
             "fetch the Russell 2000 universe."
         )
-        return MoversView([], [], note, message_figure("No sector data yet"), empty)
+        return MoversView(
+            [], [], note, message_figure("No sector data yet").to_plotly_json(), empty
+        )
     try:
         result = movers(
             closes,
@@ -195,17 +199,11 @@ def movers_view(
             n=max(1, len(universe)),
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
-        shares = contributions(
-            closes,
-            universe,
-            state.period,
-            as_of=state.as_of,
-            include_sectors=state.include,
-            exclude_sectors=state.exclude,
-        )
+        shares = contributions(closes, result)
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
-        return MoversView([], [], note, message_figure("No sector data"), universe.head(0))
+        figure = message_figure("No sector data").to_plotly_json()
+        return MoversView([], [], note, figure, universe.head(0))
     figure = sector_figure(
         sectors,
         selected=state.include[0] if len(state.include) == 1 else None,
@@ -311,7 +309,7 @@ def register(app: Dash, services: Services) -> None:
 
         def compute() -> tuple[Any, ...]:
             view = movers_view(services, state, bool(dark), by)
-            sectors = view.sectors.to_plotly_json()
+            sectors = view.sectors
             return view.top, view.bottom, view.note, sectors, view.holdings, view.as_of
 
         importing = services.market.import_progress() is not None
