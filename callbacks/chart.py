@@ -156,12 +156,19 @@ def chart_view(
     weekly = Study(weekly_bars(daily, as_of=state.as_of, in_progress=in_progress))
     try:
         read = technical_read(
-            state.ticker, daily, lookback=state.channel, anchor=state.channel_end, weekly=weekly
+            state.ticker,
+            daily,
+            lookback=state.channel,
+            anchor=state.channel_end,
+            weekly=weekly,
+            in_progress=in_progress,
         )
     except ValueError as error:
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
-        read = technical_read(state.ticker, daily, lookback=state.channel, weekly=weekly)
+        read = technical_read(
+            state.ticker, daily, lookback=state.channel, weekly=weekly, in_progress=in_progress
+        )
     drawn = weekly if state.interval == "1wk" else Study(interval_bars(daily, state))
     title = state.ticker + (" · simulated" if style.simulated else "")
     chart = replace(

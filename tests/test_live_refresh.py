@@ -223,6 +223,8 @@ def test_the_page_says_the_last_bar_is_in_progress(fake, store):
 
     assert view.message.startswith("The last bar (2025-06-04) is in progress")
     assert "in progress" in [a.text for a in figure_of(view.figure).layout.annotations]
+    assert view.read is not None
+    assert view.read.summary.startswith("AAA is at $150.00 on 2025-06-04 (session in progress)")
 
 
 def test_a_stored_copy_served_while_yahoo_is_unreachable_is_stale(store):
