@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint bench mutate refresh clean
+.PHONY: run test lint bench mutate mutate-named refresh clean
 
 $(VENV)/.created:
 	@python=$$(scripts/find-python) && $$python -m venv $(VENV)
@@ -34,12 +34,17 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) -m bench
 
-# Mutation testing of analysis/ and market/store.py (config: [tool.mutmut] in pyproject.toml),
-# not part of `make test`: a full run takes hours here. MUTANTS='analysis.channel*' narrows it.
-# Lists every mutant the tests did not kill (also in mutants/survivors.txt).
+# Mutation testing of analysis/ and market/store.py, not part of `make test`. First the named
+# mutants (mutation/named.py: bugs the tests once missed), each on a copy of the tree; any
+# survivor stops here. Then mutmut's (config: [tool.mutmut] in pyproject.toml): a full run
+# takes hours here, MUTANTS='analysis.channel*' narrows it. Lists every mutant the tests did
+# not kill (also in mutants/survivors.txt).
 MUTANTS ?=
 MUTATE_JOBS ?= 2
-mutate: $(VENV)/.installed-test
+mutate-named: $(VENV)/.installed-test
+	$(PY) -m mutation
+
+mutate: mutate-named
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
 	@$(VENV)/bin/mutmut results | grep -v ': not checked$$' | tee mutants/survivors.txt || true
 	@echo "make mutate: $$(grep -c . mutants/survivors.txt) mutants not killed;" \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from dash import Dash
 from analysis.indicators import warm_up
 from callbacks import chart, first_fill, internals, movers, refresh, theme, tickers, view
 from callbacks.services import Services
-from components import early_theme
+from components import early_theme, first_chart
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
@@ -32,6 +33,40 @@ from settings import Settings
 ASSETS = Path(__file__).resolve().parent / "assets"
 ASSET_MAX_AGE = 365 * 24 * 3600
 """Seconds browsers keep ``assets/`` files without asking again."""
+
+
+class ChartFirstDash(Dash):
+    """Dash whose served page carries its first price chart, drawn before Dash starts
+    (see ``components/first_chart.py``); ``chart_html`` gives that HTML for the request."""
+
+    def __init__(self, chart_html: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chart_html = chart_html
+
+    def interpolate_index(
+        self,
+        metas: Any = "",
+        title: Any = "",
+        css: Any = "",
+        config: Any = "",
+        scripts: Any = "",
+        app_entry: Any = "",
+        favicon: Any = "",
+        renderer: Any = "",
+    ) -> str:
+        """The page with the first chart's HTML above the app's entry point."""
+        return str(
+            super().interpolate_index(
+                metas=metas,
+                title=title,
+                css=css,
+                config=config,
+                scripts=scripts,
+                app_entry=self.chart_html() + str(app_entry),
+                favicon=favicon,
+                renderer=renderer,
+            )
+        )
 
 
 def create_services(settings: Settings) -> Services:
@@ -58,12 +93,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is None:
         services = create_services(settings)
         start_fill(services)
-    app = Dash(
-        __name__,
+    bundle = first_chart.plotly_bundle(ASSETS)
+    # Loaded by the page's head and its first chart, not at the end with the other assets.
+    early = (early_theme.SCRIPT, first_chart.SCRIPT, bundle)
+    app = ChartFirstDash(
+        lambda: served_chart(services, app, bundle),
+        name=__name__,
         title="r2k-dash",
         serve_locally=True,
         background_callback_manager=background_manager(settings),
-        assets_ignore=re.escape(early_theme.SCRIPT),  # loaded in <head>, not at the end
+        assets_ignore="|".join(f"^{re.escape(Path(path).name)}$" for path in early),
     )
     app.index_string = early_theme.with_early_theme(
         app.index_string.replace("<html>", '<html lang="en">', 1),
@@ -93,6 +132,19 @@ def start_fill(services: Services) -> threading.Thread | None:
     if not services.settings.fill_on_start:
         return None
     return start_first_fill(services.market.source, services.settings)
+
+
+def served_chart(services: Services, app: Dash, bundle: str) -> str:
+    """The first chart's HTML for the page asked for: its URL's view, drawn as the layout
+    will draw it (the same cached figure); only the bundle when it opens on another tab."""
+    has_query = flask.has_request_context()
+    query = flask.request.query_string.decode("utf-8", "replace") if has_query else ""
+    state = parse_query("?" + query, services.default_ticker, date.today())
+    return first_chart.create_first_chart(
+        None if state.compare is not None else chart.first_chart(services, state),
+        first_chart.script_tag(ASSETS, bundle, app.get_asset_url(bundle)),
+        first_chart.script_tag(ASSETS, first_chart.SCRIPT, app.get_asset_url(first_chart.SCRIPT)),
+    )
 
 
 def page_query() -> str:

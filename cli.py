@@ -145,12 +145,14 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
     market = MarketData(resolve_source(settings), history_years=settings.history_years)
     try:
         daily = market.daily_bars(ticker)
-        result = technical_read(ticker.strip().upper(), daily, as_of=as_of)
+        freshness = market.freshness(ticker)
+        open_day = freshness.in_progress
+        in_progress = open_day is not None and (as_of is None or as_of >= open_day)
+        result = technical_read(ticker.strip().upper(), daily, as_of=as_of, in_progress=in_progress)
     except (UnknownTickerError, ValueError) as error:
         print(f"r2k read: {error}", file=sys.stderr)
         return EXIT_NO_DATA
     source = market.source
-    freshness = market.freshness(ticker)
     if as_json:
         payload = {
             "ticker": result.ticker,
@@ -161,7 +163,7 @@ def _read(settings: Settings, ticker: str, as_of: date | None, as_json: bool) ->
             "stale": freshness.stale,
             "stale_reason": freshness.problem if freshness.stale else None,
             "last_bar": (freshness.last_bar or result.as_of.date()).isoformat(),
-            "in_progress": freshness.in_progress is not None,
+            "in_progress": in_progress,
         }
         print(json.dumps(payload, indent=2))
     else:

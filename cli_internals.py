@@ -87,8 +87,9 @@ def _movers(market: MarketData, args: argparse.Namespace, as_of: date | None) ->
     include, exclude = _names(args.include), _names(args.exclude)
     sector_members(universe, include, exclude)
     closes = market.closes()
-    ranking = movers(closes, universe, args.period, as_of, include, exclude, n=args.top)
-    shares = contributions(closes, universe, args.period, as_of, include, exclude)
+    every = max(1, len(universe))
+    ranking = movers(closes, universe, args.period, as_of, include, exclude, n=every)
+    shares = contributions(closes, ranking)
     by_ticker = shares.rows.set_index("ticker")["contribution_pct"]
     try:
         index = market.daily_bars(market.index_ticker)["close"]
@@ -120,8 +121,8 @@ def _movers(market: MarketData, args: argparse.Namespace, as_of: date | None) ->
         "left_out": ranking.missing_start + ranking.missing_end + ranking.below_min_price,
         "index_return_pct": _number(index_pct, 4),
         "contributions_sum_pct": _number(shares.total_pct, 4),
-        "top": rows(ranking.top),
-        "bottom": rows(ranking.bottom),
+        "top": rows(ranking.top.head(args.top)),
+        "bottom": rows(ranking.bottom.head(args.top)),
     }
 
 

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.panel import cut_panel, weekly_panel
-from analysis.rolling import rolling_mean, rolling_sum, shifted
+from analysis.rolling import rolling_mean
 from analysis.weekly import week_monday
-from analysis.window_counts import window_counts
+from analysis.window_counts import weekly_average_counts, window_counts
 
 SMA_WEEKS = 50
 SMA_DAYS = 200
@@ -109,27 +109,20 @@ def _above(values: np.ndarray, average: np.ndarray) -> np.ndarray:
         return values > average + _REL_TOL * np.abs(average)
 
 
-def _daily_sma50w(panel: pd.DataFrame) -> np.ndarray:
-    """Each session's 50-week average: the 49 weeks before its week plus that day's close."""
-    weeks = week_monday(pd.DatetimeIndex(panel.index))
-    weekly = weekly_panel(panel)
-    prior = shifted(rolling_sum(weekly.to_numpy(), SMA_WEEKS - 1))
-    rows = weekly.index.get_indexer(weeks)
-    return (prior[rows] + panel.to_numpy()) / SMA_WEEKS
-
-
 def _frame(panel: pd.DataFrame) -> pd.DataFrame:
     values = panel.to_numpy()
-    sma50w = _daily_sma50w(panel)
-    counted50 = ~np.isnan(sma50w)
+    mondays = week_monday(pd.DatetimeIndex(panel.index))
+    weeks = np.r_[0, np.cumsum(mondays[1:] != mondays[:-1])]
+    counted50, above50 = weekly_average_counts(values, weeks, SMA_WEEKS).T
     counts = window_counts(values, SMA_DAYS, HIGH_LOW_SESSIONS)
     sma_count, above200, high_low_count, highs, lows = counts.T
     with np.errstate(invalid="ignore", divide="ignore"):
+        share50 = np.where(counted50 > 0, 100.0 * above50 / counted50, np.nan)
         share200 = np.where(sma_count > 0, 100.0 * above200 / sma_count, np.nan)
     return pd.DataFrame(
         {
-            "above_sma50w_pct": _share(_above(values, sma50w), counted50),
-            "sma50w_count": counted50.sum(axis=1),
+            "above_sma50w_pct": share50,
+            "sma50w_count": counted50,
             "above_sma200d_pct": share200,
             "sma200d_count": sma_count,
             "new_highs_52w": highs,

@@ -10,14 +10,13 @@ so their sum beside the index's return shows how well the two agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from analysis.movers import movers, period_start
+from analysis.movers import Movers, last_closes_in, period_start
 
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "ticker",
@@ -57,33 +56,22 @@ def _weights_date_prices(closes: pd.DataFrame, tickers: pd.Series) -> np.ndarray
     prices = np.full(len(columns), np.nan)
     present = columns >= 0
     if present.any():
-        block = closes.to_numpy(dtype="float64")[:, columns[present]]
-        valid = ~np.isnan(block)
-        rows = block.shape[0] - 1 - valid[::-1].argmax(axis=0)
-        prices[present] = block[rows, np.arange(block.shape[1])]
+        prices[present] = last_closes_in(closes.to_numpy(), columns[present], 0, len(closes))
     return prices
 
 
-def contributions(
-    closes: pd.DataFrame,
-    universe: pd.DataFrame,
-    period: str,
-    as_of: date | str | pd.Timestamp | None = None,
-    include_sectors: Iterable[str] | str | None = None,
-    exclude_sectors: Iterable[str] | str | None = None,
-    min_price: float | None = None,
-) -> Contributions:
-    """Contributions of the constituents that ``movers`` ranks with the same arguments."""
-    ranking = movers(
-        closes,
-        universe,
-        period,
-        as_of=as_of,
-        include_sectors=include_sectors,
-        exclude_sectors=exclude_sectors,
-        min_price=min_price,
-        n=max(len(universe), 1),
-    )
+def contributions(closes: pd.DataFrame, ranking: Movers) -> Contributions:
+    """Contributions of the constituents ``ranking`` ranked, from the ``closes`` it ranked.
+
+    Takes the ranking the caller already made (the page ranks once per view) rather than
+    ranking again; it must hold every ranked constituent (``movers(..., n=len(universe))``),
+    or the start weights would be renormalised over part of them.
+    """
+    if len(ranking.top) != ranking.considered:
+        raise ValueError(
+            f"ranking must hold every ranked constituent: {len(ranking.top)} rows of "
+            f"{ranking.considered} ranked (rank with n=len(universe))"
+        )
     rows = ranking.top.copy()
     base = rows["last_price"].to_numpy() / (1.0 + rows["return_pct"].to_numpy() / 100.0)
     today = _weights_date_prices(closes, rows["ticker"])
@@ -96,7 +84,7 @@ def contributions(
         ["contribution_pct", "ticker"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
     return Contributions(
-        period=period,
+        period=ranking.period,
         start=ranking.start,
         as_of=ranking.as_of,
         rows=rows.loc[:, list(CONTRIBUTION_COLUMNS)],

@@ -135,11 +135,29 @@ def _period_closes(
     base = np.full(len(columns), np.nan)
     last = np.full(len(columns), np.nan)
     if present.any():
-        values = closes.to_numpy(dtype="float64")[:end_rows, columns[present]]
-        base[present] = _last_valid(values[:start_rows])
-        last[present] = _last_valid(values[start_rows:])
+        values = closes.to_numpy()
+        base[present] = last_closes_in(values, columns[present], 0, start_rows)
+        last[present] = last_closes_in(values, columns[present], start_rows, end_rows)
     base[~(base > 0)] = np.nan
     return base, last
+
+
+_RECENT_ROWS = 16
+"""Rows searched first for a last close: nearly every ticker has one among them."""
+
+
+def last_closes_in(values: np.ndarray, columns: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """The last non-NaN value in rows ``first:stop`` of each of ``columns`` of ``values``.
+
+    Looks at the last few rows first and searches further back only in the columns that
+    have no value there: copying every row of thousands of columns cost more than ranking.
+    """
+    recent = max(first, stop - _RECENT_ROWS)
+    found = _last_valid(values[recent:stop][:, columns])
+    missing = np.flatnonzero(np.isnan(found))
+    if missing.size and recent > first:
+        found[missing] = _last_valid(values[first:recent][:, columns[missing]])
+    return found
 
 
 def _resolve_as_of(closes: pd.DataFrame, as_of: date | str | pd.Timestamp | None) -> pd.Timestamp:

@@ -48,6 +48,7 @@ class TechnicalRead:
     """The read of one ticker as of ``as_of`` (the last daily session used).
 
     ``week`` is the Monday of the last weekly bar (``week_partial`` when unfinished);
+    ``in_progress`` says ``close`` is of a session still open, so not a final close;
     ``lookback`` is the channel window asked for, ``weeks`` the weekly bars available.
     Indicator fields are None when the series is too short for them. ``sentences`` are the
     plain-language read (about the high, the trend, the momentum); ``summary`` joins them.
@@ -57,6 +58,7 @@ class TechnicalRead:
     as_of: pd.Timestamp
     week: pd.Timestamp
     week_partial: bool
+    in_progress: bool
     weeks: int
     lookback: int
     close: float
@@ -156,7 +158,11 @@ def _versus(value: float, reference: float) -> str:
 
 def _high_sentence(read: TechnicalRead) -> str:
     decimals = price_decimals(read.close)
-    opening = f"{read.ticker} closed at {money(read.close, decimals)} on {_iso(read.as_of)}"
+    price = f"{money(read.close, decimals)} on {_iso(read.as_of)}"
+    if read.in_progress:
+        opening = f"{read.ticker} is at {price} (session in progress)"
+    else:
+        opening = f"{read.ticker} closed at {price}"
     if read.drawdown_pct >= 0:
         return f"{opening}, at its all-time high."
     return (
@@ -225,12 +231,15 @@ def technical_read(
     k: float = 2.0,
     anchor: date | str | pd.Timestamp | None = None,
     weekly: Study | None = None,
+    in_progress: bool = False,
 ) -> TechnicalRead:
     """Read ``ticker``'s daily Bars as of ``as_of`` (default: the last bar).
 
     ``lookback`` weeks and ``k`` standard deviations shape the channel, fitted up to
     ``anchor`` when given. ``weekly`` is a Study of the weekly bars of these daily bars,
-    when the caller has one to share (the chart draws from it too). Raises ValueError when
+    when the caller has one to share (the chart draws from it too). ``in_progress`` says the
+    last daily bar is of a session still open: the read then says its price "is at", not
+    "closed at", and its week stays partial. Raises ValueError when
     there is no bar on or before ``as_of``, when ``weekly`` ends in another week than the
     daily bars, and (from the channel) for an anchor before the first bar or with fewer
     than 3 weeks.
@@ -245,7 +254,7 @@ def technical_read(
     if daily.empty:
         when = "" if as_of is None else f" on or before {pd.Timestamp(as_of).date()}"
         raise ValueError(f"no daily bars for {ticker}{when}")
-    study = weekly or Study(weekly_bars(daily, as_of))
+    study = weekly or Study(weekly_bars(daily, as_of, in_progress=in_progress))
     weeks = study.bars
     last_week = week_monday(pd.DatetimeIndex(daily.index[-1:]))[0]
     if weeks.empty or weeks.index[-1] != last_week or "partial" not in weeks.columns:
@@ -265,6 +274,7 @@ def technical_read(
         as_of=pd.Timestamp(daily.index[-1]),
         week=pd.Timestamp(weeks.index[-1]),
         week_partial=bool(weeks["partial"].iloc[-1]),
+        in_progress=in_progress,
         weeks=len(weeks),
         lookback=lookback,
         close=close,

@@ -1,4 +1,4 @@
-"""Trailing-window sums and means down the columns of a 2-D array, a few passes over the data.
+"""Trailing-window means down the columns of a 2-D array, a few passes over the data.
 
 pandas' ``rolling`` walks each column in turn, which takes a third of a second for ten years
 of 2,000 constituents; these take a few hundredths. A window's result is NaN unless all of
@@ -53,17 +53,3 @@ def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
     sums /= window
     sums[~_full(present, window)] = np.nan
     return sums
-
-
-def rolling_sum(values: np.ndarray, window: int) -> np.ndarray:
-    """Sum of each trailing window of ``window`` rows (NaN unless all are present)."""
-    return rolling_mean(values, window) * window
-
-
-def shifted(values: np.ndarray, rows: int = 1) -> np.ndarray:
-    """``values`` moved down ``rows`` rows, NaN above (pandas' ``shift`` on an array)."""
-    array = np.asarray(values, dtype="float64")
-    result = np.full(array.shape, np.nan)
-    if rows < array.shape[0]:
-        result[rows:] = array[: array.shape[0] - rows]
-    return result

@@ -34,7 +34,7 @@ from bench import (
     throughput,
     universe_fetch,
 )
-from bench.report import Row, failed_row, render_table, write_json
+from bench.report import Row, failed_row, issue_rows, render_table, write_json
 from bench.server import ROOT, demo_server
 from settings import Settings
 
@@ -42,7 +42,11 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 USERS = 20
 
 
-def _run(rows: list[Row], figure: str, measure: Callable[[], list[Row]]) -> None:
+def _run(
+    rows: list[Row], figure: str, measure: Callable[[], list[Row]], only: set[int] | None = None
+) -> None:
+    if only is not None and _number(figure) not in only:
+        return
     print(f"bench: {figure} ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     try:
@@ -50,6 +54,11 @@ def _run(rows: list[Row], figure: str, measure: Callable[[], list[Row]]) -> None
     except Exception as error:  # one broken figure must not hide the others
         rows.append(failed_row(figure, error))
     print(f"bench: {figure} done in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def _number(figure: str) -> int:
+    """A figure's number: "8 Throughput" -> 8."""
+    return int(figure.split()[0])
 
 
 def _git_commit() -> str | None:
@@ -67,21 +76,36 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def run_all(quick: bool, directory: Path) -> list[Row]:
-    """Every figure's rows, in figure order."""
-    load_seconds = 10.0 if quick else 60.0
+def run_all(quick: bool, directory: Path, only: set[int] | None = None) -> list[Row]:
+    """Every figure's rows (or those of the figures numbered in ``only``), in figure order."""
+    load_seconds = 30.0 if quick else 60.0
     rows: list[Row] = []
     _run(
         rows,
         chart_update.FIGURE,
         lambda: chart_update.measure(directory / "chart", 7 if quick else 15),
+        only,
     )
-    _run(rows, movers_rank.FIGURE, movers_rank.measure)
-    _run(rows, internals.FIGURE, lambda: internals.measure(3 if quick else 7))
-    _run(rows, read.FIGURE, read.measure)
-    _run(rows, store.FIGURE, store.measure)
-    _run(rows, universe_fetch.FIGURE, lambda: universe_fetch.measure(40 if quick else 100))
-    _run(rows, csv_files.FIGURE, csv_files.measure)
+    _run(rows, movers_rank.FIGURE, movers_rank.measure, only)
+    _run(rows, internals.FIGURE, lambda: internals.measure(3 if quick else 7), only)
+    _run(rows, read.FIGURE, read.measure, only)
+    _run(rows, store.FIGURE, store.measure, only)
+    _run(rows, universe_fetch.FIGURE, lambda: universe_fetch.measure(40 if quick else 100), only)
+    _run(rows, csv_files.FIGURE, csv_files.measure, only)
+    served = {first_paint.FIGURE, control_change.FIGURE, throughput.FIGURE, memory.FIGURE}
+    if only is None or only & {_number(figure) for figure in served}:
+        rows.extend(_served_figures(quick, directory, only, load_seconds))
+    _run(
+        rows, hostile.FIGURE, lambda: hostile.measure(directory / "hostile", load_seconds / 2), only
+    )
+    return sorted(rows, key=lambda row: _number(row.figure))
+
+
+def _served_figures(
+    quick: bool, directory: Path, only: set[int] | None, load_seconds: float
+) -> list[Row]:
+    """The figures measured against gunicorn serving the demo market (2 workers, then 1)."""
+    rows: list[Row] = []
     workers = Settings(source="demo").workers
     two_workers: dict[str, float] = {}
     with demo_server(workers, directory / "server") as server:
@@ -91,11 +115,13 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
             rows,
             first_paint.FIGURE,
             lambda: first_paint.measure(server.url, services, 3 if quick else 5),
+            only,
         )
         _run(
             rows,
             control_change.FIGURE,
             lambda: control_change.measure(server.url, 4 if quick else 8),
+            only,
         )
         memory.load_page(server)
         two_workers["loaded"] = memory.server_pss(server)
@@ -103,9 +129,12 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
             rows,
             throughput.FIGURE,
             lambda: throughput.measure(server.url, USERS, load_seconds, load_seconds / 4),
+            only,
         )
+    if only is not None and _number(memory.FIGURE) not in only:
+        return rows
     with demo_server(1, directory / "server-1") as server:
-        _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000))
+        _run(rows, memory.FIGURE, lambda: memory.measure(server, 300 if quick else 1000), only)
     one_worker = [r.value for r in rows if r.metric == memory.ONE_WORKER_LOADED]
     if workers == 2 and one_worker:
         rows.extend(
@@ -113,14 +142,20 @@ def run_all(quick: bool, directory: Path) -> list[Row]:
                 two_workers["booted"], two_workers["loaded"], one_worker[0] * memory.MB
             )
         )
-    _run(rows, hostile.FIGURE, lambda: hostile.measure(directory / "hostile", load_seconds / 2))
-    return sorted(rows, key=lambda row: int(row.figure.split()[0]))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="10 s of load, fewer repetitions (about 3 minutes)"
+        "--quick", action="store_true", help="30 s of load, fewer repetitions (about 4 minutes)"
+    )
+    parser.add_argument(
+        "--only",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="measure only the figures of these numbers (e.g. --only 7 8: memory, throughput)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
@@ -128,13 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
+        "only": args.only,
         "commit": _git_commit(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],
     }
     with tempfile.TemporaryDirectory(prefix="r2k-bench-") as directory:
-        rows = run_all(args.quick, Path(directory))
+        rows = run_all(args.quick, Path(directory), set(args.only) if args.only else None)
     meta["seconds"] = round(time.monotonic() - started, 1)
     meta["load_average_at_end"] = os.getloadavg()[0]
     print(render_table(rows))
@@ -144,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['load_average_at_end']:.1f} at the end); "
         "ratio = measured / floor, both measured in this run."
     )
+    print("\nIssue 15's table, from the rows above:\n" + render_table(issue_rows(rows)))
     write_json(rows, args.output, meta)
     print(f"written to {args.output}")
     return 0

@@ -2,7 +2,8 @@
 
 Measured: ``callbacks.chart.chart_view`` for 10 years of weekly bars of the demo index with
 channel, SMA 50, MACD, RSI and volume (what the callback computes: daily bars, weekly bars,
-the technical read, indicators, the figure), then ``plotly.io.to_json`` (what Dash sends).
+the technical read, indicators, the figure dict), then ``plotly.io.to_json`` without
+validation (what Dash sends).
 Floor: the weekly Bars already in memory -> pandas-ta indicators -> the same traces in a
 ``go.Figure`` -> ``plotly.io.to_json``, in the same process.
 """
@@ -47,7 +48,7 @@ def ten_year_view(services: Services) -> ViewState:
 
 def callback_json(services: Services, state: ViewState) -> str:
     """What the chart callback computes and Dash sends for ``state``."""
-    return pio.to_json(chart_view(services, state).figure)
+    return pio.to_json(chart_view(services, state).figure, validate=False)
 
 
 def _colors(up: pd.Series) -> list[str]:

@@ -2,7 +2,8 @@
 
 Measured, in CPU time: ``analysis.breadth.breadth_series`` over the last ten years of daily
 closes (about 2,520 sessions), ``analysis.screen.screen`` over the whole history, and
-``analysis.contributions.contributions`` YTD on one year (as the movers figure). Floors: the
+``analysis.contributions.contributions`` YTD on one year, given the movers' ranking (as the
+page does). Floors: the
 least numpy that reads every value once for the same question (a pass of comparisons over
 the panel for breadth; a 104-row least-squares slope for the screen; base / last prices and
 one weighted sum for contributions).
@@ -15,6 +16,7 @@ import pandas as pd
 
 from analysis.breadth import breadth_series
 from analysis.contributions import contributions
+from analysis.movers import movers
 from analysis.screen import screen
 from bench.movers_rank import EXCLUDED, last_year
 from bench.report import Row
@@ -64,8 +66,9 @@ def measure(repeat: int = 7) -> list[Row]:
         warmup=1,
         clock=CPU,
     )
+    ranking = movers(year, universe, "YTD", exclude_sectors=EXCLUDED, n=len(universe))
     share_s, share_floor = paired(
-        lambda: contributions(year, universe, "YTD", exclude_sectors=EXCLUDED),
+        lambda: contributions(year, ranking),
         lambda: _floor_contributions(year, universe),
         repeat * 5,
         warmup=2,

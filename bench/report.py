@@ -120,6 +120,31 @@ def render_table(rows: list[Row]) -> str:
     return "\n".join(rendered)
 
 
+ISSUE_15_ROWS: tuple[tuple[str, str], ...] = (
+    ("2 First paint", "first visit (cache off)"),
+    ("2 First paint", "return visit (cache on)"),
+    ("8 Throughput", "requests/s"),
+    ("8 Throughput", "latency p95"),
+    ("8 Throughput", "errors"),
+    ("7 Memory", "PSS master + 2 workers, booted"),
+    ("7 Memory", "PSS master + 2 workers, universe loaded"),
+    ("7 Memory", "PSS of the second worker"),
+    ("7 Memory", "PSS master + 1 worker after"),
+    ("11 CSV files", "first page, cold"),
+    ("11 CSV files", "files read by that re-import"),
+)
+"""The rows of issue 15's table, by figure and the start of their metric's name."""
+
+
+def issue_rows(rows: list[Row]) -> list[Row]:
+    """Issue 15's rows out of ``rows``; one saying "not measured" for each that is missing."""
+    picked = []
+    for figure, metric in ISSUE_15_ROWS:
+        found = [r for r in rows if r.figure == figure and r.metric.startswith(metric)]
+        picked.extend(found or [Row(figure, metric, math.nan, "", note="not measured in this run")])
+    return picked
+
+
 def write_json(rows: list[Row], path: Path, meta: dict[str, Any]) -> None:
     """The same rows as JSON (NaN written as null), with how and where they were measured."""
     document = {"meta": meta, "rows": [_nan_to_none(row.to_dict()) for row in rows]}

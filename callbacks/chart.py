@@ -20,6 +20,7 @@ from analysis.study import Study
 from analysis.weekly import weekly_bars
 from callbacks.services import Services
 from charts.compare import compare_figure
+from charts.plain_arrays import with_plain_arrays
 from charts.price import ChannelLines, ChartInput, ChartStyle, message_figure, price_figure
 from components import ids
 from components.chart_panel import (
@@ -60,7 +61,8 @@ MIN_CHANNEL_BARS = 3
 class ChartView:
     """What the chart area shows for one view."""
 
-    figure: go.Figure
+    figure: dict[str, Any]
+    """A plain figure dict, as ``dcc.Graph`` takes it (see ``charts.price.price_figure``)."""
     message: str
     read: TechnicalRead | None
 
@@ -147,10 +149,11 @@ def chart_view(
         daily = bars_as_of(services.market.daily_bars(state.ticker), state.as_of)
     except UnknownTickerError as error:
         message = f"No chart for {state.ticker}: {error}."
-        return ChartView(message_figure(f"No data for {state.ticker}", style), message, None)
+        figure = message_figure(f"No data for {state.ticker}", style).to_plotly_json()
+        return ChartView(figure, message, None)
     if daily.empty:
         message = f"{state.ticker} has no data on or before {state.as_of}."
-        return ChartView(message_figure(message, style), message, None)
+        return ChartView(message_figure(message, style).to_plotly_json(), message, None)
     message = stale_message(services, state, daily.index[-1])
     in_progress = (
         state.as_of is None and services.market.freshness(state.ticker).in_progress is not None
@@ -159,12 +162,19 @@ def chart_view(
     weekly = Study(weekly_bars(daily, as_of=state.as_of, in_progress=in_progress))
     try:
         read = technical_read(
-            state.ticker, daily, lookback=state.channel, anchor=state.channel_end, weekly=weekly
+            state.ticker,
+            daily,
+            lookback=state.channel,
+            anchor=state.channel_end,
+            weekly=weekly,
+            in_progress=in_progress,
         )
     except ValueError as error:
         message = f"{message} Channel end {state.channel_end} ignored: {error}.".lstrip()
         state = replace(state, channel_end=None)
-        read = technical_read(state.ticker, daily, lookback=state.channel, weekly=weekly)
+        read = technical_read(
+            state.ticker, daily, lookback=state.channel, weekly=weekly, in_progress=in_progress
+        )
     drawn = weekly if state.interval == "1wk" else Study(interval_bars(daily, state))
     title = state.ticker + (" · simulated" if style.simulated else "")
     chart = replace(
@@ -414,7 +424,7 @@ def chart_content(
 
     def compute() -> tuple[dict[str, Any], str, TechnicalRead | None]:
         view = chart_view(services, state, bool(dark), drawn)
-        return view.figure.to_plotly_json(), view.message, view.read
+        return view.figure, view.message, view.read
 
     figure, message, read = services.cache.get_or_compute(key, compute)
     return ChartContent(
@@ -431,6 +441,8 @@ def first_chart(services: Services, state: ViewState) -> ChartContent:
     the relative chart too (the page opens on it)."""
     query = to_query(state)
     content = chart_content(services, query, query, dark=False)
+    # Plain arrays: the Graph takes over the page's early drawing without a redraw.
+    content = replace(content, figure=with_plain_arrays(content.figure))
     if state.compare is None:
         return content
     figure, name = compare_content(services, state, False)

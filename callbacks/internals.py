@@ -72,7 +72,9 @@ def breadth_view(services: Services, state: ViewState, dark: bool = False) -> di
     )
     if simulated:
         title += " · simulated"
-    return breadth_figure(shown, title, simulated=simulated, dark=dark).to_plotly_json()
+    daily = state.interval == "1d"
+    figure = breadth_figure(shown, title, daily=daily, simulated=simulated, dark=dark)
+    return figure.to_plotly_json()
 
 
 def index_return(services: Services, period: str, as_of: pd.Timestamp) -> float | None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
@@ -88,7 +87,8 @@ class MoversView:
     """Every ranked row, best first, column by column (see ``ranked_columns``); the
     laggards table shows them worst first."""
     note: str
-    sectors: go.Figure
+    sectors: dict[str, Any]
+    """A plain figure dict (``charts.sectors.sector_figure``)."""
     holdings: pd.DataFrame
     as_of: str = ""
     """The last session ranked (YYYY-MM-DD), '' when nothing was."""
@@ -209,11 +209,11 @@ def movers_view(
     fill = fill_note(services)
     empty = pd.DataFrame(columns=["ticker", "name", "sector", "weight"])
     if fill is not None and fill.running:  # the store holds part of the universe: wait
-        figure = message_figure("Fetching the sectors…")
+        figure = message_figure("Fetching the sectors…").to_plotly_json()
         return MoversView({}, WAITING_NOTE, figure, empty)
     progress = market.import_progress()
     if progress is not None:
-        figure = message_figure("Importing your CSV files…")
+        figure = message_figure("Importing your CSV files…").to_plotly_json()
         return MoversView({}, import_note(progress.done, progress.total), figure, empty)
     universe = market.universe()
     closes = market.closes()
@@ -225,7 +225,7 @@ def movers_view(
             or "No constituents stored yet: run `r2k refresh` (or the refresh button) to "
             "fetch the Russell 2000 universe."
         )
-        return MoversView({}, note, message_figure("No sector data yet"), empty)
+        return MoversView({}, note, message_figure("No sector data yet").to_plotly_json(), empty)
     try:
         result = movers(
             closes,
@@ -237,17 +237,11 @@ def movers_view(
             n=max(1, len(universe)),
         )
         sectors = sector_summary(closes, universe, state.period, as_of=state.as_of)
-        shares = contributions(
-            closes,
-            universe,
-            state.period,
-            as_of=state.as_of,
-            include_sectors=state.include,
-            exclude_sectors=state.exclude,
-        )
+        shares = contributions(closes, result)
     except ValueError as error:
         note = f"Cannot rank movers for this view: {error}"
-        return MoversView({}, note, message_figure("No sector data"), universe.head(0))
+        figure = message_figure("No sector data").to_plotly_json()
+        return MoversView({}, note, figure, universe.head(0))
     figure = sector_figure(
         sectors,
         selected=state.include[0] if len(state.include) == 1 else None,
@@ -353,8 +347,7 @@ def register(app: Dash, services: Services) -> None:
 
         def compute() -> tuple[Any, ...]:
             view = movers_view(services, state, bool(dark), by)
-            sectors = view.sectors.to_plotly_json()
-            return view.ranked, view.note, sectors, view.holdings, view.as_of
+            return view.ranked, view.note, view.sectors, view.holdings, view.as_of
 
         importing = services.market.import_progress() is not None
         if importing:  # the note changes with every poll: nothing to cache

@@ -2,7 +2,8 @@
 
 Three rows sharing the time axis: the share of constituents above their 50-week and 200-day
 averages (0-100%), net new 52-week highs (bars), and the cumulative advance-decline line.
-The hover says how many constituents each value counts.
+The hover says how many constituents each value counts. A drag pans, as on the price
+chart above it, whose dates it keeps (``assets/r2k-breadth-axis.js``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,39 @@ BREADTH_FIGURE_COLUMNS: tuple[str, ...] = (
 )
 
 
+SIDE_MARGINS = {"l": 10, "r": 70}
+"""The price chart's side margins (values on the right), so the dates line up under it."""
+PANEL_TITLES = ("Above their average", "Net new 52-week highs", "Advance-decline line")
+
+
+def _panel_title(text: str, row: int) -> dict[str, object]:
+    """A title inside the top-left corner of its row, as the price chart's panels have."""
+    axis = "y" if row == 1 else f"y{row}"
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": f"{axis} domain",
+        "x": 0.0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11},
+    }
+
+
 def breadth_figure(
-    breadth: pd.DataFrame, title: str, *, simulated: bool = False, dark: bool = False
+    breadth: pd.DataFrame,
+    title: str,
+    *,
+    daily: bool = False,
+    simulated: bool = False,
+    dark: bool = False,
 ) -> go.Figure:
-    """The breadth panel of ``breadth`` (``analysis.breadth.breadth_series`` columns)."""
+    """The breadth panel of ``breadth`` (``analysis.breadth.breadth_series`` columns).
+
+    ``daily`` leaves out weekends as the daily price chart does, so both place a date alike.
+    """
     missing = set(BREADTH_FIGURE_COLUMNS) - set(breadth.columns)
     if missing:
         raise ValueError(
@@ -80,17 +110,21 @@ def breadth_figure(
         row=3,
         col=1,
     )
-    figure.update_yaxes(range=[0, 100], ticksuffix="%", title_text="Above avg", row=1, col=1)
-    figure.update_yaxes(title_text="Net highs", row=2, col=1)
-    figure.update_yaxes(title_text="A-D line", row=3, col=1)
+    figure.update_yaxes(side="right", ticklabelposition="outside")
+    figure.update_yaxes(range=[0, 100], ticksuffix="%", row=1, col=1)
+    if daily:
+        figure.update_xaxes(rangebreaks=[{"bounds": ["sat", "mon"]}])
+    for row, text in enumerate(PANEL_TITLES, start=1):
+        figure.add_annotation(_panel_title(text, row))
     figure.update_layout(
         template=template_for(dark),
         title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top"},
         height=460,
-        margin={"l": 60, "r": 20, "t": 80, "b": 30},
+        margin={**SIDE_MARGINS, "t": 80, "b": 30},
         legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom"},
         hovermode="x unified",
         bargap=0,
+        dragmode="pan",
     )
     if simulated:
         figure.add_annotation(simulated_watermark())

@@ -1,8 +1,8 @@
 """The price chart: candlesticks with channel and averages over price, and indicator panels.
 
-Data in, ``go.Figure`` out, drawn as TradingView users expect: price axis on the right with
-the last close tagged, a crosshair, one readout of every panel at the hovered bar, a drag
-that pans and room right of the last candle. No range slider.
+Data in, a plain Plotly figure dict out (see ``price_figure``), drawn as TradingView users
+expect: price axis on the right with the last close tagged, a crosshair, one readout of every
+panel at the hovered bar, a drag that pans and room right of the last candle. No range slider.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from _plotly_utils.utils import to_typed_array_spec
 
 from analysis.numbers import compact, price, price_decimals, signed
 from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, title_with_caption
@@ -23,6 +26,7 @@ from charts.theme import (
     TRANSPARENT,
     UP_COLOR,
     template_for,
+    template_json,
     watermark,
 )
 
@@ -34,6 +38,9 @@ RIGHT_ROOM_BARS = 3
 """Empty bars right of the last candle, as TradingView leaves them."""
 HOVER_FORMATS = {"1d": "%a %b %d, %Y", "1wk": "Week of %b %d, %Y", "1mo": "%B %Y"}
 LINE_GREY = "#888"
+
+Figure = dict[str, Any]
+"""A Plotly figure as plain data: ``{"data": [trace, ...], "layout": {...}}``."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +120,16 @@ def panel_domains(count: int) -> list[tuple[float, float]]:
     return domains
 
 
-def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure:
+def price_figure(data: ChartInput, style: ChartStyle | None = None) -> Figure:
     """The whole chart: price first, then volume, MACD and RSI panels on one time axis.
 
     One x axis for every panel (``hoversubplots='axis'``): the unified hover reads every
     panel at the hovered bar, and the crosshair's vertical line crosses them all.
+
+    A plain figure dict (``{"data": [...], "layout": {...}}``), as ``dcc.Graph`` takes it:
+    building a ``go.Figure`` validated every property and every bar's colour, nine tenths
+    of the chart callback's time (Plotly's maintainers advise dicts for Dash in that case).
+    The tests read it through ``go.Figure``, which checks that plotly accepts all of it.
     """
     style = style or ChartStyle()
     bars = data.bars
@@ -125,23 +137,31 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
     if missing:
         raise ValueError(f"price_figure needs OHLCV columns; missing {sorted(missing)}")
     if bars.empty:
-        return message_figure(f"{data.title}: no bars to show", style)
+        return message_figure(f"{data.title}: no bars to show", style).to_plotly_json()
     decimals = price_decimals(float(bars["close"].iloc[-1]))
     panels = panels_of(data)
-    figure = go.Figure()
-    _lay_out_axes(figure, panels, bars, style, decimals)
-    _add_price(figure, data, style, decimals)
+    traces: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    layout = _axes_layout(panels, bars, style, decimals)
+    _add_price(traces, shapes, annotations, data, style, decimals)
     for number, panel in enumerate(panels, start=2):
         axis = f"y{number}"
+        axis_layout = layout[_layout_axis(axis)]
         if panel == "volume":
-            _add_volume(figure, bars, axis)
+            traces.append(_volume(bars, axis))
+            axis_layout.update({"tickformat": "~s", "nticks": 3})
         elif panel == "macd" and data.macd is not None:
-            _add_macd(figure, data.macd, axis)
+            traces.extend(_macd(data.macd, axis))
+            shapes.append(_hline(axis, 0.0))
+            axis_layout.update({"nticks": 4})
         elif panel == "rsi" and data.rsi is not None:
-            _add_rsi(figure, data.rsi, axis)
-        figure.add_annotation(_panel_title(panel_title(panel, data), axis))
-    figure.update_layout(
-        template=template_for(style.dark),
+            traces.append(_rsi(data.rsi, axis))
+            shapes.extend(_hline(axis, level, "dot") for level in (30, 70))
+            axis_layout.update({"range": [0, 100], "tickvals": [30, 70]})
+        annotations.append(_panel_title(panel_title(panel, data), axis))
+    layout.update(
+        template=template_json(style.dark),
         paper_bgcolor=TRANSPARENT,
         plot_bgcolor=TRANSPARENT,
         title=title_with_caption(data.title, data.caption),
@@ -158,15 +178,30 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure
         # A zoom survives redraws of the same bars (an indicator added), not a new range.
         uirevision=f"{data.title}|{style.interval}|{bars.index[0]:%Y-%m-%d}",
     )
-    _tag_last_price(figure, bars, style, decimals)
+    shape, tag = _last_price_tag(bars, style, decimals)
+    shapes.append(shape)
+    annotations.append(tag)
     if style.simulated:
-        figure.add_annotation(watermark(style.dark))
-    return figure
+        annotations.append(watermark(style.dark))
+    layout["shapes"] = shapes
+    layout["annotations"] = annotations
+    return {"data": traces, "layout": layout}
 
 
-def _lay_out_axes(
-    figure: go.Figure, panels: list[str], bars: pd.DataFrame, style: ChartStyle, decimals: int
-) -> None:
+def _dates(index: pd.Index) -> np.ndarray:
+    """Dates as plotly's JSON writes them (ISO text), since no ``go.Figure`` converts them."""
+    return np.datetime_as_string(pd.DatetimeIndex(index).to_numpy(), unit="s")
+
+
+def _values(series: pd.Series) -> object:
+    """Numbers as plotly.js typed arrays (base64 float64, with NaN as gaps), written by the
+    same function ``go.Figure`` uses: the JSON is as compact as a validated figure's."""
+    return to_typed_array_spec(series.to_numpy(dtype="float64"))
+
+
+def _axes_layout(
+    panels: list[str], bars: pd.DataFrame, style: ChartStyle, decimals: int
+) -> dict[str, Any]:
     """One time axis at the bottom; price and panel axes on the right, stacked."""
     domains = panel_domains(len(panels))
     spikes = {
@@ -182,13 +217,16 @@ def _lay_out_axes(
         "anchor": "y" if not panels else f"y{len(domains)}",
         "domain": [0.0, 1.0],
         "rangeslider": {"visible": False},
-        "range": [bars.index[0] - step / 2, bars.index[-1] + step * RIGHT_ROOM_BARS],
+        "range": [
+            (bars.index[0] - step / 2).isoformat(),
+            (bars.index[-1] + step * RIGHT_ROOM_BARS).isoformat(),
+        ],
         "hoverformat": HOVER_FORMATS[style.interval],
         **spikes,
     }
     if style.daily:
         xaxis["rangebreaks"] = [{"bounds": ["sat", "mon"]}]
-    axes: dict[str, object] = {"xaxis": xaxis}
+    axes: dict[str, Any] = {"xaxis": xaxis}
     for number, domain in enumerate(domains, start=1):
         name = "yaxis" if number == 1 else f"yaxis{number}"
         axes[name] = {
@@ -198,13 +236,14 @@ def _lay_out_axes(
             "ticklabelposition": "outside",
             **spikes,
         }
-    axes["yaxis"] = {
-        **axes["yaxis"],  # type: ignore[dict-item]
-        "type": "log" if style.log_scale else "linear",
-        "tickformat": f",.{decimals}f",
-        "hoverformat": f",.{decimals}f",
-    }
-    figure.update_layout(**axes)
+    axes["yaxis"].update(
+        {
+            "type": "log" if style.log_scale else "linear",
+            "tickformat": f",.{decimals}f",
+            "hoverformat": f",.{decimals}f",
+        }
+    )
+    return axes
 
 
 def panel_title(panel: str, data: ChartInput) -> str:
@@ -258,211 +297,235 @@ def readout(bars: pd.DataFrame, decimals: int) -> list[str]:
     return lines
 
 
-def _add_price(figure: go.Figure, data: ChartInput, style: ChartStyle, decimals: int) -> None:
+def _add_price(
+    traces: list[dict[str, Any]],
+    shapes: list[dict[str, Any]],
+    annotations: list[dict[str, Any]],
+    data: ChartInput,
+    style: ChartStyle,
+    decimals: int,
+) -> None:
     bars = data.bars
     names = {"1d": "Daily", "1wk": "Weekly", "1mo": "Monthly"}
-    figure.add_trace(
-        go.Candlestick(
-            x=bars.index,
-            open=bars["open"],
-            high=bars["high"],
-            low=bars["low"],
-            close=bars["close"],
-            name=names[style.interval],
-            text=readout(bars, decimals),
-            hovertemplate="%{text}<extra></extra>",
-            increasing={"line": {"color": UP_COLOR}, "fillcolor": UP_COLOR},
-            decreasing={"line": {"color": DOWN_COLOR}, "fillcolor": DOWN_COLOR},
-            xaxis="x",
-            yaxis="y",
-        )
+    traces.append(
+        {
+            "type": "candlestick",
+            "x": _dates(bars.index),
+            "open": _values(bars["open"]),
+            "high": _values(bars["high"]),
+            "low": _values(bars["low"]),
+            "close": _values(bars["close"]),
+            "name": names[style.interval],
+            "text": readout(bars, decimals),
+            "hovertemplate": "%{text}<extra></extra>",
+            "increasing": {"line": {"color": UP_COLOR}, "fillcolor": UP_COLOR},
+            "decreasing": {"line": {"color": DOWN_COLOR}, "fillcolor": DOWN_COLOR},
+            "xaxis": "x",
+            "yaxis": "y",
+        }
     )
     if data.channel is not None:
-        _add_channel(figure, data.channel, data.overlay_trace_style("channel"), decimals)
+        overlay = data.overlay_trace_style("channel")
+        traces.extend(_channel_lines(data.channel, overlay, decimals))
+        shapes.append(_channel_window(data.channel, overlay))
     if data.bollinger is not None:
         for column, dash in (("upper", "dot"), ("middle", "dash"), ("lower", "dot")):
-            figure.add_trace(
-                go.Scatter(
-                    x=data.bollinger.index,
-                    y=data.bollinger[column],
-                    name=f"BB {column}",
-                    legendgroup="bollinger",
-                    showlegend=column == "middle",
-                    line={"width": 1, "dash": dash, "color": "#8e7cc3"},
-                    hoverinfo="skip",
-                    yaxis="y",
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": _dates(data.bollinger.index),
+                    "y": _values(data.bollinger[column]),
+                    "name": f"BB {column}",
+                    "legendgroup": "bollinger",
+                    "showlegend": column == "middle",
+                    "line": {"width": 1, "dash": dash, "color": "#8e7cc3"},
+                    "hoverinfo": "skip",
+                    "yaxis": "y",
                     **data.overlay_trace_style("bb"),
-                )
+                }
             )
     for position, (label, series) in enumerate(data.averages.items()):
-        figure.add_trace(
-            go.Scatter(
-                x=series.index,
-                y=series,
-                name=label,
-                line={"width": 1.6, "color": AVERAGE_COLORS[position % len(AVERAGE_COLORS)]},
-                hovertemplate=f"%{{y:,.{decimals}f}}",
-                yaxis="y",
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _dates(series.index),
+                "y": _values(series),
+                "name": label,
+                "line": {"width": 1.6, "color": AVERAGE_COLORS[position % len(AVERAGE_COLORS)]},
+                "hovertemplate": f"%{{y:,.{decimals}f}}",
+                "yaxis": "y",
                 **data.overlay_trace_style(data.overlay_keys.get(label, label)),
-            )
+            }
         )
     if "partial" in bars.columns and bool(bars["partial"].iloc[-1]):
-        figure.add_annotation(
-            x=bars.index[-1],
-            y=1.0,
-            xref="x",
-            yref="y domain",
-            yanchor="top",
-            text="in progress",
-            showarrow=False,
-            font={"size": 11, "color": LINE_GREY},
-            bgcolor="rgba(128, 128, 128, 0.12)",
+        annotations.append(
+            {
+                "x": bars.index[-1].isoformat(),
+                "y": 1.0,
+                "xref": "x",
+                "yref": "y domain",
+                "yanchor": "top",
+                "text": "in progress",
+                "showarrow": False,
+                "font": {"size": 11, "color": LINE_GREY},
+                "bgcolor": "rgba(128, 128, 128, 0.12)",
+            }
         )
 
 
-def _tag_last_price(
-    figure: go.Figure, bars: pd.DataFrame, style: ChartStyle, decimals: int
-) -> None:
+def _last_price_tag(
+    bars: pd.DataFrame, style: ChartStyle, decimals: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The last close tagged on the price axis, with a dotted line across, as TradingView does."""
     last = bars.iloc[-1]
     close = float(last["close"])
     at = math.log10(close) if style.log_scale and close > 0 else close
     color = UP_COLOR if close >= float(last["open"]) else DOWN_COLOR
-    figure.add_shape(
-        type="line",
-        xref="x domain",
-        x0=0,
-        x1=1,
-        yref="y",
-        y0=close,
-        y1=close,
-        line={"width": 1, "dash": "dot", "color": color},
-        name="last price",
-    )
-    figure.add_annotation(
-        text=price(close, decimals),
-        xref="paper",
-        x=1.0,
-        xanchor="left",
-        yref="y",
-        y=at,
-        showarrow=False,
-        bgcolor=color,
-        font={"color": "#ffffff", "size": 11},
-        borderpad=2,
-        name="last price",
-    )
+    line = {
+        "type": "line",
+        "xref": "x domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": close,
+        "y1": close,
+        "line": {"width": 1, "dash": "dot", "color": color},
+        "name": "last price",
+    }
+    tag = {
+        "text": price(close, decimals),
+        "xref": "paper",
+        "x": 1.0,
+        "xanchor": "left",
+        "yref": "y",
+        "y": at,
+        "showarrow": False,
+        "bgcolor": color,
+        "font": {"color": "#ffffff", "size": 11},
+        "borderpad": 2,
+        "name": "last price",
+    }
+    return line, tag
 
 
-def _add_channel(
-    figure: go.Figure, channel: ChannelLines, overlay: dict[str, object], decimals: int
-) -> None:
+def _channel_lines(
+    channel: ChannelLines, overlay: dict[str, object], decimals: int
+) -> list[dict[str, Any]]:
     lines = channel.lines
+    traces = []
     for column, dash in (("upper", "solid"), ("middle", "dash"), ("lower", "solid")):
-        figure.add_trace(
-            go.Scatter(
-                x=lines.index,
-                y=lines[column],
-                name=f"{channel.label} {column}",
-                legendgroup="channel",
-                showlegend=column == "middle",
-                line={"width": 1.4, "dash": dash, "color": CHANNEL_COLOR},
-                hoverinfo="skip" if column == "middle" else None,
-                hovertemplate=None if column == "middle" else f"%{{y:,.{decimals}f}}",
-                yaxis="y",
-                **overlay,
-            )
-        )
-    figure.add_shape(
-        type="rect",
-        xref="x",
-        x0=channel.fit_start,
-        x1=channel.fit_end,
-        yref="y domain",
-        y0=0,
-        y1=1,
-        fillcolor=CHANNEL_COLOR,
-        opacity=0.06,
-        line_width=0,
-        layer="below",
-        name="overlay:channel",
-        visible=overlay["visible"],
-    )
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "x": _dates(lines.index),
+            "y": _values(lines[column]),
+            "name": f"{channel.label} {column}",
+            "legendgroup": "channel",
+            "showlegend": column == "middle",
+            "line": {"width": 1.4, "dash": dash, "color": CHANNEL_COLOR},
+            "yaxis": "y",
+            **overlay,
+        }
+        if column == "middle":
+            trace["hoverinfo"] = "skip"
+        else:
+            trace["hovertemplate"] = f"%{{y:,.{decimals}f}}"
+        traces.append(trace)
+    return traces
 
 
-def _hline(figure: go.Figure, axis: str, level: float, dash: str = "solid") -> None:
-    figure.add_shape(
-        type="line",
-        xref="x domain",
-        x0=0,
-        x1=1,
-        yref=axis,
-        y0=level,
-        y1=level,
-        line={"width": 1, "dash": dash, "color": LINE_GREY},
-    )
+def _channel_window(channel: ChannelLines, overlay: dict[str, object]) -> dict[str, Any]:
+    """The fit window, shaded behind the bars."""
+    return {
+        "type": "rect",
+        "xref": "x",
+        "x0": pd.Timestamp(channel.fit_start).isoformat(),
+        "x1": pd.Timestamp(channel.fit_end).isoformat(),
+        "yref": "y domain",
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": CHANNEL_COLOR,
+        "opacity": 0.06,
+        "line": {"width": 0},
+        "layer": "below",
+        "name": "overlay:channel",
+        "visible": overlay["visible"],
+    }
 
 
-def _add_volume(figure: go.Figure, bars: pd.DataFrame, axis: str) -> None:
-    up = bars["close"] >= bars["open"]
-    figure.add_trace(
-        go.Bar(
-            x=bars.index,
-            y=bars["volume"],
-            name="Volume",
-            marker={"color": up.map({True: UP_COLOR, False: DOWN_COLOR}).tolist(), "line_width": 0},
-            showlegend=False,
-            hoverinfo="skip",  # the price readout carries the volume
-            yaxis=axis,
-        )
-    )
-    figure.update_layout({_layout_axis(axis): {"tickformat": "~s", "nticks": 3}})
+def _hline(axis: str, level: float, dash: str = "solid") -> dict[str, Any]:
+    return {
+        "type": "line",
+        "xref": "x domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": axis,
+        "y0": level,
+        "y1": level,
+        "line": {"width": 1, "dash": dash, "color": LINE_GREY},
+    }
 
 
-def _add_macd(figure: go.Figure, macd: pd.DataFrame, axis: str) -> None:
+def _direction_colors(up: pd.Series) -> np.ndarray:
+    return np.where(up.to_numpy(dtype=bool), UP_COLOR, DOWN_COLOR)
+
+
+def _volume(bars: pd.DataFrame, axis: str) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "x": _dates(bars.index),
+        "y": _values(bars["volume"]),
+        "name": "Volume",
+        "marker": {
+            "color": _direction_colors(bars["close"] >= bars["open"]),
+            "line": {"width": 0},
+        },
+        "showlegend": False,
+        "hoverinfo": "skip",  # the price readout carries the volume
+        "yaxis": axis,
+    }
+
+
+def _macd(macd: pd.DataFrame, axis: str) -> list[dict[str, Any]]:
     hist = macd["hist"]
-    figure.add_trace(
-        go.Bar(
-            x=hist.index,
-            y=hist,
-            name="MACD hist",
-            marker={"color": (hist >= 0).map({True: UP_COLOR, False: DOWN_COLOR}).tolist()},
-            showlegend=False,
-            hovertemplate="%{y:.2f}",
-            yaxis=axis,
-        )
-    )
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": _dates(hist.index),
+            "y": _values(hist),
+            "name": "MACD hist",
+            "marker": {"color": _direction_colors(hist >= 0)},
+            "showlegend": False,
+            "hovertemplate": "%{y:.2f}",
+            "yaxis": axis,
+        }
+    ]
     for column, color in (("macd", "#1f77b4"), ("signal", "#ff7f0e")):
-        figure.add_trace(
-            go.Scatter(
-                x=macd.index,
-                y=macd[column],
-                name="MACD" if column == "macd" else "Signal",
-                line={"width": 1.3, "color": color},
-                showlegend=False,
-                hovertemplate="%{y:.2f}",
-                yaxis=axis,
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _dates(macd.index),
+                "y": _values(macd[column]),
+                "name": "MACD" if column == "macd" else "Signal",
+                "line": {"width": 1.3, "color": color},
+                "showlegend": False,
+                "hovertemplate": "%{y:.2f}",
+                "yaxis": axis,
+            }
         )
-    _hline(figure, axis, 0.0)
-    figure.update_layout({_layout_axis(axis): {"nticks": 4}})
+    return traces
 
 
-def _add_rsi(figure: go.Figure, rsi: pd.Series, axis: str) -> None:
-    figure.add_trace(
-        go.Scatter(
-            x=rsi.index,
-            y=rsi,
-            name="RSI 14",
-            line={"width": 1.3, "color": "#9467bd"},
-            showlegend=False,
-            hovertemplate="%{y:.1f}",
-            yaxis=axis,
-        )
-    )
-    for level in (30, 70):
-        _hline(figure, axis, level, "dot")
-    figure.update_layout({_layout_axis(axis): {"range": [0, 100], "tickvals": [30, 70]}})
+def _rsi(rsi: pd.Series, axis: str) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": _dates(rsi.index),
+        "y": _values(rsi),
+        "name": "RSI 14",
+        "line": {"width": 1.3, "color": "#9467bd"},
+        "showlegend": False,
+        "hovertemplate": "%{y:.1f}",
+        "yaxis": axis,
+    }
 
 
 def _layout_axis(axis: str) -> str:

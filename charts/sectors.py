@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import plotly.graph_objects as go
+from typing import Any
 
-from charts.theme import DOWN_COLOR, UP_COLOR, template_for, watermark
+import pandas as pd
+
+from charts.theme import DOWN_COLOR, UP_COLOR, template_json, watermark
 
 SECTOR_COLUMNS = ("sector", "weight", "median_return_pct")
 
@@ -34,59 +35,64 @@ def sector_figure(
     period_label: str = "",
     simulated: bool = False,
     dark: bool = False,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Horizontal bars of each sector's median return, each under its name and weight.
 
     A click on a bar reports the sector name as the point's ``y`` (callbacks use it to
-    filter the movers). The ``selected`` sector is outlined.
+    filter the movers). The ``selected`` sector is outlined. A plain figure dict, as
+    ``dcc.Graph`` takes it: a validated ``go.Figure`` of a dozen bars and labels took
+    longer to build than ranking the whole universe (see ``charts.price.price_figure``).
     """
     missing = set(SECTOR_COLUMNS) - set(summary.columns)
     if missing:
         raise ValueError(f"sector_figure needs columns {SECTOR_COLUMNS}; missing {sorted(missing)}")
     rows = summary.sort_values("weight", ascending=True)
-    returns = rows["median_return_pct"]
-    figure = go.Figure(
-        go.Bar(
-            x=returns,
-            y=rows["sector"],
-            orientation="h",
-            marker={
-                "color": [UP_COLOR if r >= 0 else DOWN_COLOR for r in returns.fillna(0)],
-                "line": {
-                    "width": [3 if s == selected else 0 for s in rows["sector"]],
-                    "color": "#212529",
-                },
+    returns = rows["median_return_pct"].fillna(0).astype("float64")
+    sectors = [str(sector) for sector in rows["sector"]]
+    bars = {
+        "type": "bar",
+        "x": [float(r) for r in rows["median_return_pct"].astype("float64")],
+        "y": sectors,
+        "orientation": "h",
+        "marker": {
+            "color": [UP_COLOR if r >= 0 else DOWN_COLOR for r in returns],
+            "line": {
+                "width": [3 if s == selected else 0 for s in sectors],
+                "color": "#212529",
             },
-            text=[f"{r:+.1f}%" for r in returns.fillna(0)],
-            textposition="auto",
-            cliponaxis=False,
-            customdata=rows["weight"],
-            hovertemplate="%{y}: median %{x:.1f}%<br>%{customdata:.1%} of the index<extra></extra>",
-        )
-    )
-    figure.update_yaxes(showticklabels=False, fixedrange=True)
-    for sector, weight in zip(rows["sector"], rows["weight"], strict=True):
-        figure.add_annotation(sector_label(sector, weight))
-    figure.update_layout(
-        template=template_for(dark),
-        title={
+        },
+        "text": [f"{r:+.1f}%" for r in returns],
+        "textposition": "auto",
+        "cliponaxis": False,
+        "customdata": [float(w) for w in rows["weight"]],
+        "hovertemplate": "%{y}: median %{x:.1f}%<br>%{customdata:.1%} of the index<extra></extra>",
+    }
+    annotations = [
+        sector_label(sector, float(weight))
+        for sector, weight in zip(sectors, rows["weight"], strict=True)
+    ]
+    if simulated:
+        annotations.append(watermark(dark))
+    layout = {
+        "template": template_json(dark),
+        "title": {
             "text": f"Median return {period_label} by sector (weight in the index)".strip(),
             "x": 0.01,
             "font": {"size": 14},
         },
-        xaxis={
+        "xaxis": {
             "ticksuffix": "%",
             "zeroline": True,
             "fixedrange": True,
-            "range": _label_room(returns.fillna(0)),
+            "range": _label_room(returns),
         },
-        bargap=0.5,
-        margin={"l": 10, "r": 40, "t": 40, "b": 30},
-        clickmode="event",
-    )
-    if simulated:
-        figure.add_annotation(watermark(dark))
-    return figure
+        "yaxis": {"showticklabels": False, "fixedrange": True},
+        "bargap": 0.5,
+        "margin": {"l": 10, "r": 40, "t": 40, "b": 30},
+        "clickmode": "event",
+        "annotations": annotations,
+    }
+    return {"data": [bars], "layout": layout}
 
 
 LABEL_ROOM = 0.2

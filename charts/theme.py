@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import plotly.io as pio
+
 UP_COLOR = "#26a69a"
 DOWN_COLOR = "#ef5350"
 CHANNEL_COLOR = "#2962ff"
@@ -14,6 +18,13 @@ TRANSPARENT = "rgba(0, 0, 0, 0)"
 def template_for(dark: bool) -> str:
     """The Plotly template matching the page theme."""
     return "plotly_dark" if dark else "plotly_white"
+
+
+def template_json(dark: bool) -> dict[str, Any]:
+    """The theme's Plotly template as plain JSON, for figures built as dicts: plotly.js
+    knows templates by value only (plotly.py resolves a name when it validates)."""
+    template: dict[str, Any] = pio.templates[template_for(dark)].to_plotly_json()
+    return template
 
 
 def watermark(dark: bool = False) -> dict[str, object]:

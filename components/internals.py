@@ -94,7 +94,7 @@ def create_breadth_panel(shown: bool) -> html.Div:
     return html.Div(
         dbc.Card(
             dbc.CardBody(
-                dcc.Graph(id=ids.BREADTH_CHART, config={"displaylogo": False}),
+                dcc.Graph(id=ids.BREADTH_CHART, config={"displaylogo": False, "scrollZoom": True}),
                 className="p-1",
             ),
             className="mb-3",

@@ -22,7 +22,7 @@ from dash import Dash
 from dash_auth import BasicAuth, OIDCAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hosting.login_limit import LoginThrottle
+from hosting.login_limit import Throttle, login_throttle
 from settings import Settings
 
 AccessMode = Literal["open", "basic", "oidc"]
@@ -168,11 +168,11 @@ class _HashedBasicAuth(BasicAuth):
     415 or 500 instead of 401; and a malformed ``Authorization`` header raises. Here nothing
     is public and werkzeug parses the header. Credentials verified recently pass without a
     hash check; others are checked only while neither the client's address nor the user name
-    is blocked for failing (see ``LoginThrottle``); a blocked one gets 429.
+    is blocked for failing (see ``hosting.login_limit``); a blocked one gets 429.
     """
 
     def __init__(
-        self, app: Dash, check: PasswordCheck, throttle: LoginThrottle, secret_key: str
+        self, app: Dash, check: PasswordCheck, throttle: Throttle, secret_key: str
     ) -> None:
         self._check = check
         self._throttle = throttle
@@ -239,7 +239,7 @@ def require_login(app: Dash, settings: Settings, secret_key: str) -> AccessMode:
         _HashedBasicAuth(
             app,
             PasswordCheck(load_users(settings.auth_users)),
-            LoginThrottle(settings.login_free_failures, settings.login_max_delay),
+            login_throttle(settings),
             secret_key,
         )
     elif mode == "oidc":

@@ -2,7 +2,9 @@
 
 Dash's background callbacks run on ``DiskcacheManager`` (a process per job, results on disk
 under ``cache_dir/background``) unless ``R2K_REDIS_URL`` is set: then on Celery workers with
-Redis as broker and result backend, so that several hosts share the work.
+Redis as broker and result backend, so that several hosts share the work. Either way a
+user and the site may run only so many jobs at once: counted by each worker process on
+diskcache, by all of them together in Redis with Celery (``hosting.job_slots``).
 
 A refresh started from the page keeps two rules that every worker process must agree on,
 so both live in the store's directory rather than in memory: one refresh at a time (the
@@ -13,9 +15,11 @@ within ``refresh_min_interval`` seconds of the last (the modification time of a 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,9 +30,10 @@ import diskcache
 import filelock
 import flask
 from dash import CeleryManager, DiskcacheManager
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from hosting.first_fill import lock_held
+from hosting.job_slots import JobSlots
 from market.refresh import RefreshProgress, RefreshSummary, refresh
 from market.sources import DIRECT, ResolvedSource
 from market.store import Store
@@ -41,6 +46,10 @@ GATE_LOCK = ".page-refresh.lock"
 LOCK_WAIT_SECONDS = 1.0
 """How long a click waits for the store's lock before saying another refresh is running."""
 BUSY_MESSAGE = "Another refresh is running; try again when it has finished."
+TOO_MANY_JOBS = "Too many background jobs are running; try again when one has finished."
+NOT_SENT = "Background work is unavailable right now; try again later."
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,15 +94,41 @@ class CappedDiskcacheManager(DiskcacheManager):
 
         user = _requester()
         if self.running_jobs() >= self._max_jobs or self.running_jobs(user) >= self._max_per_user:
-            raise TooManyRequests(
-                "Too many background jobs are running; try again when one has finished."
-            )
+            raise TooManyRequests(TOO_MANY_JOBS)
         process = Process(
             target=_run_job, args=(job_fn, key, self._make_progress_key(key), args, context)
         )
         process.start()
         self._running[process.pid] = (process, user)
         return int(process.pid)
+
+
+class CappedCeleryManager(CeleryManager):
+    """Dash's Celery manager, sending a job only when ``slots`` has room for it (else 429).
+
+    The slots are counted in Redis, so the caps hold across web workers and hosts; the
+    Celery worker frees a job's slot when it ends (see ``hosting.celery_app.create_worker``).
+    A job that cannot be sent (the broker is down) frees its slot and is answered 503.
+    """
+
+    def __init__(self, celery_app: Any, slots: JobSlots) -> None:
+        super().__init__(celery_app)
+        self._slots = slots
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> str:
+        """Send the job to Celery under an id of ours, unless a cap is reached (429)."""
+        job = uuid.uuid4().hex
+        if not self._slots.reserve(job, _requester()):
+            raise TooManyRequests(TOO_MANY_JOBS)
+        try:
+            job_fn.apply_async(
+                args=(key, self._make_progress_key(key), args, context), task_id=job, retry=False
+            )
+        except Exception as error:
+            self._slots.release(job)
+            log.warning("background job not sent to Celery: %s", error)
+            raise ServiceUnavailable(NOT_SENT) from error
+        return job
 
 
 def _run_job(job_fn: Callable[..., None], *args: Any) -> None:
@@ -124,9 +159,10 @@ def _requester() -> str:
 def background_manager(settings: Settings) -> DiskcacheManager | CeleryManager:
     """Celery with Redis when ``settings.redis_url`` is set, otherwise diskcache on disk."""
     if settings.redis_url:
-        from hosting.celery_app import create_celery  # celery only where it is used
+        from hosting.celery_app import create_celery, job_slots  # celery only where used
 
-        return CeleryManager(create_celery(settings))
+        celery = create_celery(settings)
+        return CappedCeleryManager(celery, job_slots(settings, celery))
     cache = diskcache.Cache(str(Path(settings.cache_dir) / "background"))
     return CappedDiskcacheManager(
         cache, settings.max_background_jobs, settings.max_background_jobs_per_user

@@ -16,10 +16,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import redis
 from flask_caching.backends import FileSystemCache, RedisCache
 from flask_caching.backends.base import BaseCache
 
+from hosting.redis_fallback import RETRY_SECONDS, SharedOrLocal, connect
 from market.data import REFETCH_SECONDS, MarketData
 from market.sources import LIVE
 from settings import Settings
@@ -30,17 +30,11 @@ log = logging.getLogger(__name__)
 
 COMPUTED_KEY = "stat:computed"
 """A counter in the backend: how many results all workers computed (cache misses)."""
-RETRY_SECONDS = 30.0
-"""After the backend fails, results are computed without it for this long, then it is retried."""
 FILE_THRESHOLD = 1000
 """Entries the filesystem cache keeps before it prunes (a chart is about 60 kB)."""
-REDIS_TIMEOUT = 2.0
-"""Seconds to connect to and hear from Redis before computing without it."""
 
 REDIS_CLIENT_NAME = "r2k-results"
 """How the cache's connections appear in Redis' CLIENT LIST."""
-
-_OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class ResultCache(Protocol):
@@ -98,9 +92,9 @@ class SharedResultCache:
         self._backend = backend
         self._timeout = timeout
         self._prefix = prefix
-        self._retry_seconds = retry_seconds
-        self._clock = clock
-        self._down_until: float | None = None
+        self._redis = SharedOrLocal(
+            "result cache", "computing results without it", retry_seconds, clock
+        )
 
     def get_or_compute(self, key: str, compute: Callable[[], T]) -> T:
         cached = self._get(key)
@@ -131,19 +125,7 @@ class SharedResultCache:
 
     def _call(self, operation: Callable[[], Any]) -> Any:
         """Run a backend operation unless it is down; an outage turns it off for a while."""
-        if self._down_until is not None and self._clock() < self._down_until:
-            return None
-        try:
-            result = operation()
-        except _OUTAGE_ERRORS as error:
-            if self._down_until is None:
-                log.warning("result cache unavailable, computing results without it: %s", error)
-            self._down_until = self._clock() + self._retry_seconds
-            return None
-        if self._down_until is not None:
-            log.info("result cache available again")
-            self._down_until = None
-        return result
+        return self._redis.run(operation, lambda: None)
 
 
 def _code_version() -> str:
@@ -163,13 +145,7 @@ def result_cache(settings: Settings) -> ResultCache:
         return NoCache()
     backend: BaseCache
     if settings.redis_url:
-        client = redis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=REDIS_TIMEOUT,
-            socket_timeout=REDIS_TIMEOUT,
-            client_name=REDIS_CLIENT_NAME,
-        )
-        backend = RedisCache(host=client)
+        backend = RedisCache(host=connect(settings.redis_url, REDIS_CLIENT_NAME))
     else:
         directory = Path(settings.cache_dir) / "results"
         backend = FileSystemCache(str(directory), threshold=FILE_THRESHOLD)

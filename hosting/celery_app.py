@@ -18,10 +18,13 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_revoked
 from dash import CeleryManager
 
 from app import create_app
 from callbacks.services import Services
+from hosting.job_slots import JobSlots
+from hosting.redis_fallback import connect
 from market.refresh import RefreshProgress, refresh
 from market.sources import resolve_source
 from settings import Settings
@@ -31,6 +34,10 @@ REFRESH_TASK = "r2k.refresh"
 TASK_LOCK_WAIT_SECONDS = 5.0
 """A scheduled refresh gives up this soon when another refresh holds the store."""
 PROGRESS_STATE = "PROGRESS"
+BACKEND_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5}
+"""How the Redis result backend retries a lost connection: about 1.5 s (Celery's: 20 s)."""
+RUNNING_STATES = frozenset({"PENDING", "RECEIVED", "STARTED", "RETRY", PROGRESS_STATE})
+"""States of a task not yet ended (Dash's CeleryManager counts the same as running)."""
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -43,6 +50,8 @@ def create_celery(settings: Settings) -> Celery:
         enable_utc=True,
         task_track_started=True,
         broker_connection_retry_on_startup=True,
+        # A page's click waits while the result backend retries: a few tries, not 20 s.
+        result_backend_transport_options={"retry_policy": BACKEND_RETRY_POLICY},
         beat_schedule={
             "daily-refresh": {
                 "task": REFRESH_TASK,
@@ -107,13 +116,32 @@ def create_worker(settings: Settings | None = None, services: Services | None = 
     """The Celery app a worker runs: the refresh task and the page's background callbacks.
 
     ``services`` replaces the ones built from settings, for tests that run a worker on a
-    fake source.
+    fake source. A page's job frees its slot (``hosting.job_slots``) when it ends here.
     """
     settings = settings or Settings()
     create_app(settings, services)
     celery = create_celery(settings)
     CeleryManager(celery)
+    slots = job_slots(settings, celery)
+
+    def free_slot(task_id: str | None = None, request: Any = None, **_: Any) -> None:
+        slots.release(task_id or request.id)
+
+    task_postrun.connect(free_slot, weak=False, dispatch_uid="r2k-free-job-slot-run")
+    task_revoked.connect(free_slot, weak=False, dispatch_uid="r2k-free-job-slot-revoked")
     return celery
+
+
+def job_slots(settings: Settings, celery: Celery) -> JobSlots:
+    """The caps on background jobs of ``settings``, counted in its Redis for every worker."""
+    if not settings.redis_url:
+        raise ValueError("job slots are counted in Redis: R2K_REDIS_URL is not set")
+    return JobSlots(
+        connect(settings.redis_url, "r2k-job-slots"),
+        settings.max_background_jobs,
+        settings.max_background_jobs_per_user,
+        still_running=lambda job: celery.AsyncResult(job).state in RUNNING_STATES,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -181,17 +181,23 @@ class MarketData:
     def closes(self) -> pd.DataFrame:
         """Daily closes of the whole universe, wide: date index by ticker columns.
 
-        For CSV files, from the store once they are imported (waiting for the import).
+        From the store, as float32 over its memory-mapped closes file, which every worker
+        shares (``Store.mapped_closes``); for CSV files once they are imported (waiting for
+        the import), the universe's tickers only, on the dates they have closes. The demo
+        market's closes are the float64 ones it holds anyway for its bars: a mapped copy
+        would add to its memory, not share it.
         """
         provider = self.source.provider
         if self._import is not None:
             self._import.wait()
+            closes = self.source.store.mapped_closes()
             universe = self.universe()
-            wanted = None if universe is None else list(universe["ticker"])
-            return self.source.store.read_closes(wanted)
+            if universe is None or set(universe["ticker"]).issuperset(closes.columns):
+                return closes
+            return closes.loc[:, closes.columns.isin(universe["ticker"])].dropna(how="all")
         if self.source.mode == DIRECT and isinstance(provider, LocalProvider):
             return provider.closes()
-        return self.source.store.read_closes()
+        return self.source.store.mapped_closes()
 
     def updated_at(self) -> datetime | None:
         """When the data last changed (None for the demo market, which never does).

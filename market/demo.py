@@ -1,12 +1,14 @@
 """The offline demo market: a deterministic, simulated small-cap index and its constituents.
 
-Nothing here is real. The index ``DEMO-R2K`` follows a scripted story (years of ascending
+Nothing here is real. About 2,000 fictional constituents (``XXXX.DM``) move with a common
+market factor, sector factors and their own noise, so movers and laggards differ widely; the
+index ``DEMO-R2K`` is their holdings-weighted total, as a fund holding fixed shares, and the
+common factor is chosen so that this total follows a scripted story (years of ascending
 channel, an all-time high, then a fall of about 20% through the channel and the 50-week
-average) with random noise pinned to that script; ``DEMO-LARGE`` is a steadier large-cap-like
-benchmark; about 2,000 fictional constituents (``XXXX.DM``) move with the index through
-sector factors and their own noise, so movers and laggards differ widely. The same seed and
-end date give the same numbers on every machine: prices are rounded to 4 decimals so that
-last-bit differences of ``exp`` between CPUs cannot show.
+average) with random noise pinned to that script. ``DEMO-LARGE`` is a steadier
+large-cap-like benchmark. The same seed and end date give the same numbers on every
+machine: prices are rounded to 4 decimals so that last-bit differences of ``exp`` between
+CPUs cannot show.
 """
 
 from __future__ import annotations
@@ -165,6 +167,14 @@ _MIN_PRICE = 0.05
 _IDIOSYNCRATIC_PERSISTENCE = 0.5 ** (1 / 252)
 """Day-to-day persistence of a name's own noise: deviations halve in about a year."""
 
+_SIZE_DRIFT = (0.04, 0.1)
+"""Yearly drift per unit of a name's log weight within its sector (earlier years, last year).
+
+Today's large names are yesterday's winners. Without this, today's weights held back in
+time give most of the past index to names that fell since, and the typical name would beat
+the index by far over the years (its median name rose twice as much over the history).
+"""
+
 _STREAM_INDEX = 1
 _STREAM_BENCHMARK = 2
 _STREAM_NAMES = 3
@@ -255,18 +265,19 @@ def _build_market(seed: int, end: date) -> _Market:
     benchmark_noise = (
         _BENCHMARK_CORRELATION * index_noise + np.sqrt(1 - _BENCHMARK_CORRELATION**2) * own_noise
     )
-    index_close = _pinned_path(days, _index_knots(), index_noise * _INDEX_DAILY_VOL)
+    story = _pinned_path(days, _index_knots(), index_noise * _INDEX_DAILY_VOL)
     benchmark_close = _pinned_path(days, _BENCHMARK_STORY, benchmark_noise * _BENCHMARK_DAILY_VOL)
     universe = make_universe(_make_universe(_rng(sequence, _STREAM_NAMES)))
+    weights = universe["weight"].to_numpy()
     constituents, vols, dollar_volume = _constituent_closes(
         _rng(sequence, _STREAM_CONSTITUENTS),
-        np.log(index_close),
+        np.log(story),
         universe["sector"].to_numpy(),
-        universe["weight"].to_numpy(),
+        weights,
     )
     tickers = [DEMO_INDEX, DEMO_BENCHMARK, *universe["ticker"]]
     values = np.empty((days, len(tickers)), order="F")
-    values[:, 0] = np.round(index_close, 4)
+    values[:, 0] = np.round(_holdings_index(constituents, weights, float(story[0])), 4)
     values[:, 1] = np.round(benchmark_close, 4)
     values[:, 2:] = constituents
     closes = pd.DataFrame(
@@ -405,13 +416,14 @@ def _constituent_closes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Closes (days x names) from the index, a factor per sector and each name's own path.
 
-    A name's log-price is beta x the index's, plus its sector's factor, plus a drift that
+    A name's log-price is beta x the index's script, plus its sector's factor, plus a drift that
     changes every year (wide in the last year: winners and losers), plus its own
-    mean-reverting noise (so twelve years do not spread prices absurdly). A common daily
-    correction makes the weighted average of the names' returns that of the index, so
-    sector returns add up to what the index did. Paths end at a plausible last price; some
-    names list during the history (NaN before). Returns the closes, each name's daily
-    volatility and its typical traded value.
+    mean-reverting noise (so twelve years do not spread prices absurdly). Some names list
+    during the history (NaN before). A common daily correction (the rest of the market
+    factor) makes the holdings-weighted total of the names follow the index's script, so
+    the index, its sectors and its contributions tell one story. Paths end at a plausible
+    last price. Returns the closes, each name's daily volatility and its typical traded
+    value.
     """
     days, count = len(index_log), len(sectors)
     sector_index = {sector: column for column, sector in enumerate(GICS_SECTORS)}
@@ -434,25 +446,32 @@ def _constituent_closes(
     sector_returns = rng.standard_normal((days - 1, len(GICS_SECTORS))) * _SECTOR_DAILY_VOL
     sector_returns += sector_alpha[year_of_day] / _TRADING_DAYS
     alpha = rng.normal(0.0, _yearly(years, 0.15, 0.35), (years, count))
+    alpha += _yearly(years, *_SIZE_DRIFT) * _relative_size(weights, sector_of)
     drift = alpha[year_of_day] / _TRADING_DAYS
     drift += sector_returns[:, sector_of]
     log_path[1:] += np.cumsum(drift, axis=0)
     del drift
     log_path += np.outer(index_log - index_log[0], beta)
-    log_path[1:] += np.cumsum(_tracking_correction(log_path, index_log, weights))[:, None]
 
     last_price = np.clip(rng.lognormal(np.log(22.0), 0.9, count), 1.0, 900.0)
+    late = rng.random(count) < _LATE_LISTING_SHARE
+    first_day = np.where(late, rng.integers(_TRADING_DAYS, days - _TRADING_DAYS // 2, count), 0)
+    correction = _tracking_correction(log_path, index_log, weights, first_day)
+    log_path[1:] += np.cumsum(correction)[:, None]
     log_path += np.log(last_price) - log_path[-1]
     closes = np.round(np.maximum(np.exp(log_path), _MIN_PRICE), 4)
-
-    late = rng.random(count) < _LATE_LISTING_SHARE
-    first_day = rng.integers(_TRADING_DAYS, days - _TRADING_DAYS // 2, count)
-    for column in np.flatnonzero(late):
-        closes[: first_day[column], column] = np.nan
+    closes[np.arange(days)[:, None] < first_day] = np.nan
 
     turnover = rng.lognormal(np.log(0.006), 0.5, count)
     dollar_volume = weights * 2.5e12 * turnover
     return closes, daily_vol, dollar_volume
+
+
+def _relative_size(weights: np.ndarray, sector_of: np.ndarray) -> np.ndarray:
+    """Each name's log weight less the mean log weight of its sector."""
+    size = np.log(weights)
+    means = np.bincount(sector_of, weights=size) / np.bincount(sector_of)
+    return size - means[sector_of]
 
 
 def _yearly(years: int, earlier: float, last_year: float) -> np.ndarray:
@@ -463,16 +482,45 @@ def _yearly(years: int, earlier: float, last_year: float) -> np.ndarray:
 
 
 def _tracking_correction(
-    log_path: np.ndarray, index_log: np.ndarray, weights: np.ndarray
+    log_path: np.ndarray, index_log: np.ndarray, weights: np.ndarray, first_day: np.ndarray
 ) -> np.ndarray:
-    """Per day, the log-return to add to every name so their weighted return is the index's."""
-    share = weights / weights.sum()
+    """Per day, the log-return to add to every name so that their holdings-weighted total
+    moves as the index's script.
+
+    A fund holding fixed shares (``weight / last price``) weights a name on a day by
+    ``weight x price that day / last price``; a return common to every name scales all
+    those weights alike, so each day's correction follows from the uncorrected paths alone.
+    A name counts from its first session on.
+    """
+    last = log_path[-1]
     correction = np.empty(len(index_log) - 1)
     for first in range(0, len(correction), 512):
         rows = slice(first, min(first + 512, len(correction)))
-        growth = np.exp(log_path[rows.start + 1 : rows.stop + 1] - log_path[rows])
-        correction[rows] = np.log(growth @ share)
+        held = np.arange(rows.start, rows.stop)[:, None] >= first_day
+        before = np.where(held, np.exp(log_path[rows] - last), 0.0) @ weights
+        after = np.where(held, np.exp(log_path[rows.start + 1 : rows.stop + 1] - last), 0.0)
+        after = after @ weights
+        correction[rows] = np.log(after / before)
     return np.diff(index_log) - correction
+
+
+def _holdings_index(closes: np.ndarray, weights: np.ndarray, first_level: float) -> np.ndarray:
+    """The index level as a fund holding ``weight / last price`` shares of each name.
+
+    Each day's change is that of the holdings' value over the names listed the day before,
+    so a name joins on its first session without moving the level (as a divisor does), and
+    over any span without listings the index return is exactly what the names' start
+    weights times their returns add up to.
+    """
+    shares = weights / closes[-1]
+    growth = np.empty(len(closes) - 1)
+    for first in range(0, len(growth), 512):
+        rows = slice(first, min(first + 512, len(growth)))
+        before = closes[rows]
+        held = ~np.isnan(before)
+        after = np.where(held, closes[rows.start + 1 : rows.stop + 1], 0.0) @ shares
+        growth[rows] = after / (np.where(held, before, 0.0) @ shares)
+    return first_level * np.concatenate([[1.0], np.cumprod(growth)])
 
 
 def _window(bars: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:

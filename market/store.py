@@ -5,6 +5,8 @@ Layout under ``root`` (one source's namespace, e.g. ``cache_dir / "yahoo"``)::
     bars/<TICKER>.parquet   daily Bars of one ticker
     universe.parquet        the last good Universe
     closes.parquet          every ticker's closes, wide (date x ticker), for movers
+    closes.arrow            the same as float32, derived from it, memory-mapped by every
+                            process (``mapped_closes``, see ``market.mapped_closes``)
     .refresh.lock           taken by refreshes so that several processes serialise
     .updated                its modification time is when the store last changed
 
@@ -42,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from market.bars import BAR_COLUMNS, validate_bars
+from market.mapped_closes import map_closes, write_mapped_closes
 from market.tickers import check_ticker, parse_ticker
 from market.universe import validate_universe
 
@@ -71,6 +74,9 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._mapped: tuple[tuple[_Signature, _Signature], pd.DataFrame] | None = None
+        """The frame ``mapped_closes`` last mapped, and the (closes.parquet, closes.arrow)
+        signatures it was mapped under: reused while neither file changes."""
 
     # Paths
 
@@ -85,6 +91,10 @@ class Store:
     @property
     def closes_path(self) -> Path:
         return self.root / "closes.parquet"
+
+    @property
+    def mapped_closes_path(self) -> Path:
+        return self.root / "closes.arrow"
 
     @property
     def lock_path(self) -> Path:
@@ -184,6 +194,52 @@ class Store:
             if wanted is not None:
                 closes = closes.loc[:, [t for t in wanted if t in closes.columns]]
         return closes.dropna(how="all")
+
+    def mapped_closes(self) -> pd.DataFrame:
+        """``read_closes()`` as float32, from closes.arrow mapped in memory (shared by processes).
+
+        closes.arrow is derived from closes.parquet (the durable, checksummed copy) and names
+        the very file it came from: when it lags that file, is absent or is damaged, it is
+        written again from it (atomically), never served. Mapped once per process while
+        neither file changes. Without closes.parquet (nothing stored, or a refresh holding
+        the lock before its first rebuild) the closes read are returned as float32 instead.
+        """
+        durable = _signature(self.closes_path)
+        if durable is None:
+            closes = self.read_closes()  # rebuilds closes.parquet when bars are stored
+            durable = _signature(self.closes_path)
+            if durable is None:
+                return closes.astype("float32")
+        mapped = _signature(self.mapped_closes_path)
+        if self._mapped is not None and self._mapped[0] == (durable, mapped):
+            return self._mapped[1]
+        frame = map_closes(self.mapped_closes_path, _label(durable))
+        if frame is None:
+            frame, written = self._write_mapped_closes()
+            if written is None:
+                return frame
+            durable = written
+        mapped = _signature(self.mapped_closes_path)
+        if mapped is not None:
+            self._mapped = ((durable, mapped), frame)
+        return frame
+
+    def _write_mapped_closes(self) -> tuple[pd.DataFrame, _Signature | None]:
+        """closes.arrow written from closes.parquet and mapped, with the signature of the
+        closes.parquet read; or the closes read as float32 and None when none was mapped."""
+        read = _read_table(self.closes_path)
+        closes = None if read is None else _checked(read[0], _as_closes, self.closes_path, read[1])
+        if read is None or closes is None:  # set aside: rebuilt from the bars files
+            return self.read_closes().astype("float32"), None
+        durable = read[1]  # taken before the read: a newer file is never labelled as older
+        closes = closes.dropna(how="all")
+        if closes.columns.empty:
+            return closes.astype("float32"), None
+        write_mapped_closes(closes, self.mapped_closes_path, _label(durable))
+        frame = map_closes(self.mapped_closes_path, _label(durable))
+        if frame is None:  # replaced meanwhile by another process's file of a newer copy
+            return closes.astype("float32"), None
+        return frame, durable
 
     def rebuild_closes(self) -> None:
         """Bring closes.parquet up to date with the bars files, re-reading only changed ones."""
@@ -635,6 +691,11 @@ def _signature(path: Path) -> _Signature | None:
     except FileNotFoundError:
         return None
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _label(signature: _Signature) -> str:
+    """How closes.arrow names the closes.parquet it was derived from."""
+    return "closes.parquet:{}:{}:{}".format(*signature)
 
 
 def _read_frame(path: Path, check: _Check, columns: list[str] | None = None) -> pd.DataFrame | None:

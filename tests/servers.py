@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,9 +108,13 @@ def redis_server(directory: Path) -> Iterator[str]:
 
 @contextmanager
 def gunicorn_server(
-    env: Mapping[str, str], workers: int = 2, app: str = "app:server", timeout: float = 60.0
+    env: Mapping[str, str],
+    workers: int = 2,
+    app: str = "app:server",
+    timeout: float = 60.0,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """``gunicorn -w N`` serving ``app`` on a loopback port; yields its base URL."""
+    """``gunicorn -w N [args]`` serving ``app`` on a loopback port; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -124,6 +128,7 @@ def gunicorn_server(
             "--no-control-socket",
             "--timeout",
             "120",
+            *args,
             app,
         ],
         cwd=ROOT,

@@ -13,7 +13,7 @@ import pytest
 
 from analysis.breadth import BREADTH_COLUMNS, breadth_at, breadth_series
 from analysis.rolling import rolling_mean
-from analysis.window_counts import window_counts
+from analysis.window_counts import weekly_average_counts, window_counts
 from tests.analysis_fakes import random_walk
 
 SESSIONS = 420
@@ -198,6 +198,32 @@ def test_the_window_functions_agree_with_pandas_rolling(panel):
             assert counts[:, 1].tolist() == above.sum(axis=1).tolist()
             assert counts[:, 3].tolist() == ((frame >= high) & high.notna()).sum(axis=1).tolist()
             assert counts[:, 4].tolist() == ((frame <= low) & low.notna()).sum(axis=1).tolist()
+
+
+def test_the_weekly_average_counts_agree_with_pandas_weeks(panel):
+    gapped = panel.copy()
+    gapped.iloc[300:303, 0] = np.nan  # a Friday among them: that week closes on an earlier day
+    gapped.iloc[::7, 1] = np.nan
+    mondays = _monday(pd.DatetimeIndex(gapped.index))
+    weeks = np.r_[0, np.cumsum(mondays[1:] != mondays[:-1])]
+    for window in (2, 10, 50):
+        counts = weekly_average_counts(gapped.to_numpy(), weeks, window)
+        weekly = gapped.groupby(mondays).last()
+        earlier = weekly.rolling(window - 1, min_periods=window - 1).sum().shift(1)
+        average = (earlier.loc[mondays].to_numpy() + gapped.to_numpy()) / window
+        known = ~np.isnan(average)
+        assert counts[:, 0].tolist() == known.sum(axis=1).tolist()
+        above = (gapped.to_numpy() > average * (1 + TOL)) & known
+        assert counts[:, 1].tolist() == above.sum(axis=1).tolist()
+
+
+def test_weekly_average_counts_reject_bad_weeks_or_window():
+    with pytest.raises(ValueError, match="week number"):
+        weekly_average_counts(np.zeros((3, 2)), np.array([0, 2, 3]), 2)
+    with pytest.raises(ValueError, match="week number"):
+        weekly_average_counts(np.zeros((3, 2)), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        weekly_average_counts(np.zeros((3, 2)), np.array([0, 0, 1]), 1)
 
 
 def test_window_counts_reject_a_bad_shape_or_window():

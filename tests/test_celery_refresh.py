@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from celery import Celery
 from dash import CeleryManager
 
@@ -189,3 +190,67 @@ def test_page_refresh_runs_through_celery_manager_on_a_worker(tmp_path):
     assert any(not t.startswith(("0 of", f"{total} of")) for t in counts), progress
     assert progress[-1] == f"{total} of {total} tickers, 0 failures"
     assert len(stored_bars(services.market.source.store, "M17")) > 100
+
+
+def test_page_jobs_sent_to_celery_are_capped_across_web_workers_until_they_end(tmp_path):
+    """Two web workers on one Redis; the Celery worker starts only after the posts, so the
+    jobs sent are queued (and hold their slots) until it runs them and frees the slots."""
+    cache = tmp_path / "cache"
+    with redis_server(tmp_path) as redis_url:
+        settings = Settings(
+            redis_url=redis_url,
+            cache_dir=cache,
+            batch_size=8,
+            max_background_jobs=2,
+            max_background_jobs_per_user=1,
+        )
+        services = fake_services(settings, delay=0.0)
+        first, second = (create_app(settings, services).server.test_client() for _ in range(2))
+        end_ids = {}
+        for web in (first, second):
+            config = DASH_CONFIG.search(web.get("/").get_data(as_text=True))
+            assert config is not None
+            end_ids[web] = json.loads(config.group(1))["end_id"]
+
+        def post(web, address: str, **handles: str):
+            query = "&".join(f"{k}={v}" for k, v in {"endId": end_ids[web], **handles}.items())
+            return web.post(
+                f"/_dash-update-component?{query}",
+                json=_refresh_payload(),
+                environ_base={"REMOTE_ADDR": address},
+            )
+
+        alice = post(first, "10.0.0.1")
+        assert alice.status_code == 200, alice.get_data(as_text=True)[:300]
+        assert post(second, "10.0.0.1").status_code == 429, "one job per user, across workers"
+        bob = post(second, "10.0.0.2")
+        assert bob.status_code == 200
+        refused = post(first, "10.0.0.3")
+        assert refused.status_code == 429, "two jobs in all, across workers"
+        assert "Too many background jobs" in refused.get_data(as_text=True)
+
+        slots = redis.Redis.from_url(redis_url)
+        assert slots.zcard("r2k:jobs:all") == 2
+
+        env = _worker_env(redis_url, cache, R2K_BATCH_SIZE="8")
+        with celery_worker("tests.refresh_fakes", env, tmp_path / "worker.log"):
+            deadline = time.monotonic() + 60
+            while slots.zcard("r2k:jobs:all") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert slots.zcard("r2k:jobs:all") == 0, "the worker freed both slots"
+            assert post(second, "10.0.0.3").status_code == 200
+    log = (tmp_path / "worker.log").read_text()  # complete once the worker stopped
+    assert len(re.findall(r"background_callback_\w+\[\w+\] succeeded", log)) >= 2, log[-2000:]
+
+
+def _refresh_payload() -> dict[str, Any]:
+    return {
+        "output": REFRESH_OUTPUT,
+        "outputs": [
+            {"id": ids.REFRESH_STATUS, "property": "children"},
+            {"id": ids.SOURCE_BADGE, "property": "children"},
+        ],
+        "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
+        "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
+        "state": [],
+    }

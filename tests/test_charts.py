@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -11,6 +12,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+import charts.price
+import charts.sectors
 from callbacks.chart import chart_input
 from charts.compare import compare_figure, rebase
 from charts.price import (
@@ -19,11 +22,10 @@ from charts.price import (
     ChartStyle,
     message_figure,
     panels_of,
-    price_figure,
 )
-from charts.sectors import sector_figure
 from charts.theme import DOWN_COLOR, SIMULATED_LABEL, UP_COLOR
 from components.view_state import INDICATORS, ViewState
+from tests.figures import figure_of
 
 
 def _bars(n: int = 60, start: str = "2024-01-01", freq: str = "W-MON") -> pd.DataFrame:
@@ -72,6 +74,17 @@ def _full_input(bars: pd.DataFrame | None = None, **changes: object) -> ChartInp
     }
     values.update(changes)
     return ChartInput(**values)  # type: ignore[arg-type]
+
+
+def price_figure(data: ChartInput, style: ChartStyle | None = None) -> go.Figure:
+    """The chart's figure dict as ``dcc.Graph`` gets it, read through ``go.Figure``: which
+    raises unless Plotly accepts every property and value in it."""
+    return figure_of(charts.price.price_figure(data, style))
+
+
+def sector_figure(summary: pd.DataFrame, **options: object) -> go.Figure:
+    """The sector chart's figure dict read through ``go.Figure`` (see ``price_figure``)."""
+    return figure_of(charts.sectors.sector_figure(summary, **options))  # type: ignore[arg-type]
 
 
 def _axes(figure: go.Figure, prefix: str) -> dict[str, dict]:
@@ -523,3 +536,29 @@ def test_sector_names_and_weights_sit_above_their_bars_not_beside_them():
         "Utilities": "Utilities · 3.0%",
     }
     assert {a.xref for a in figure.layout.annotations if a.yref == "y"} == {"paper"}
+
+
+@pytest.mark.parametrize(
+    "style",
+    [ChartStyle(simulated=True), ChartStyle(daily=True, log_scale=True, dark=True)],
+)
+def test_the_figure_dict_is_what_a_validated_figure_sends(style):
+    """Dash sends the dict as it is: the same JSON as Plotly's validated figure would be."""
+    bars = _bars(80).assign(partial=[False] * 79 + [True])
+    close = bars["close"]
+    bands = pd.DataFrame({"lower": close * 0.9, "middle": close, "upper": close * 1.1})
+    data = _full_input(
+        bars, bollinger=bands, hidden=frozenset({"SMA 5", "channel"}), caption="as of today"
+    )
+    figure = charts.price.price_figure(data, style)
+    sent = json.loads(pio.to_json(figure, validate=False))
+    assert sent == json.loads(pio.to_json(go.Figure(figure)))
+
+
+@pytest.mark.parametrize("simulated", [False, True])
+def test_the_sector_figure_dict_is_what_a_validated_figure_sends(simulated):
+    figure = charts.sectors.sector_figure(
+        _sectors(), selected="Energy", period_label="YTD", simulated=simulated, dark=simulated
+    )
+    sent = json.loads(pio.to_json(figure, validate=False))
+    assert sent == json.loads(pio.to_json(go.Figure(figure)))

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis.contributions import CONTRIBUTION_COLUMNS, contributions, index_return_pct
+from analysis.movers import movers
 from tests.analysis_fakes import random_walk
 
 SESSIONS = 400
@@ -41,6 +42,11 @@ def _universe(closes: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
     )
 
 
+def _contributions(closes: pd.DataFrame, universe: pd.DataFrame, period: str, **filters):
+    """Contributions as the page computes them: from a ranking of every constituent."""
+    return contributions(closes, movers(closes, universe, period, n=len(universe), **filters))
+
+
 def _index(closes: pd.DataFrame, tickers: list[str]) -> pd.Series:
     return sum(SHARES[t] * closes[t] for t in tickers)
 
@@ -51,7 +57,7 @@ def _index(closes: pd.DataFrame, tickers: list[str]) -> pd.Series:
 )
 def test_contributions_add_up_to_the_index_return(closes, period, as_of):
     universe = _universe(closes, list(SHARES))
-    result = contributions(closes, universe, period, as_of=as_of)
+    result = _contributions(closes, universe, period, as_of=as_of)
     expected = index_return_pct(_index(closes, list(SHARES)), period, as_of)
     assert expected is not None
     assert result.total_pct == pytest.approx(expected, abs=1e-9)
@@ -61,7 +67,7 @@ def test_contributions_add_up_to_the_index_return(closes, period, as_of):
 
 def test_each_row_is_its_start_weight_times_its_return(closes):
     universe = _universe(closes, list(SHARES))
-    result = contributions(closes, universe, "3M")
+    result = _contributions(closes, universe, "3M")
     start = result.start
     base = closes.loc[:start].iloc[-1]
     last = closes.iloc[-1]
@@ -85,12 +91,12 @@ def test_each_row_is_its_start_weight_times_its_return(closes):
 
 def test_a_sector_filter_renormalises_over_that_sector(closes):
     universe = _universe(closes, list(SHARES))
-    result = contributions(closes, universe, "YTD", include_sectors=["Energy"])
+    result = _contributions(closes, universe, "YTD", include_sectors=["Energy"])
     expected = index_return_pct(_index(closes, ["CCC", "DDD"]), "YTD")
     assert set(result.rows["ticker"]) == {"CCC", "DDD"}
     assert result.rows["start_weight"].sum() == pytest.approx(1.0)
     assert result.total_pct == pytest.approx(expected, abs=1e-9)
-    excluded = contributions(closes, universe, "YTD", exclude_sectors="Energy")
+    excluded = _contributions(closes, universe, "YTD", exclude_sectors="Energy")
     assert set(excluded.rows["ticker"]) == {"AAA", "BBB"}
 
 
@@ -98,7 +104,7 @@ def test_a_ticker_listed_mid_period_is_left_out_and_counted(closes):
     late = closes.copy()
     late.iloc[:300, late.columns.get_loc("DDD")] = np.nan
     universe = _universe(closes, list(SHARES))
-    result = contributions(late, universe, "1Y")
+    result = _contributions(late, universe, "1Y")
     assert "DDD" not in set(result.rows["ticker"])
     assert result.left_out == 1
     assert result.rows["start_weight"].sum() == pytest.approx(1.0)
@@ -110,3 +116,9 @@ def test_the_index_return_needs_both_ends_and_a_series(closes):
     assert index_return_pct(index.iloc[:0], "YTD") is None
     with pytest.raises(ValueError, match="Series"):
         index_return_pct(closes, "YTD")  # type: ignore[arg-type]
+
+
+def test_a_partial_ranking_is_refused(closes):
+    universe = _universe(closes, list(SHARES))
+    with pytest.raises(ValueError, match="every ranked constituent"):
+        contributions(closes, movers(closes, universe, "YTD", n=2))

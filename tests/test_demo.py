@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import talib
 
+from analysis.contributions import contributions, index_return_pct
+from analysis.movers import movers
 from market.bars import validate_bars
 from market.demo import DEMO_BENCHMARK, DEMO_END, DEMO_INDEX, DemoProvider
 from market.tickers import parse_ticker
@@ -54,9 +56,9 @@ def test_pinned_values_notice_any_change_in_generation(demo, index_bars):
     assert index_bars.index[0] == pd.Timestamp("2014-11-20")
     assert index_bars.index[-1] == pd.Timestamp(DEMO_END)
     assert index_bars["close"].iloc[0] == 112.0
-    assert index_bars.iloc[-1].tolist() == [236.6981, 240.0221, 233.2486, 233.3556, 33955110.0]
+    assert index_bars.iloc[-1].tolist() == [236.698, 240.022, 233.2486, 233.3556, 33954689.0]
     assert index_bars["close"].idxmax() == pd.Timestamp("2026-08-07")
-    assert index_bars["close"].max() == 295.4668
+    assert index_bars["close"].max() == 295.4667
     universe = demo.universe()
     assert universe.iloc[0][["ticker", "name", "sector"]].tolist() == [
         "BSAV.DM",
@@ -65,7 +67,7 @@ def test_pinned_values_notice_any_change_in_generation(demo, index_bars):
     ]
     closes = demo.closes()
     assert closes["BSAV.DM"].iloc[-1] == 10.1571
-    assert round(float(closes.loc[:"2025-11-20"].iloc[-1].sum()), 2) == 87203.72
+    assert round(float(closes.loc[:"2025-11-20"].iloc[-1].sum()), 2) == 75673.37
 
 
 def test_another_seed_gives_another_market(demo):
@@ -193,17 +195,43 @@ def test_sectors_fared_differently(demo):
     assert medians.max() - medians.min() > 0.2
 
 
-def test_the_weighted_constituents_move_with_the_index(demo, index_bars):
+def test_the_index_is_the_holdings_weighted_total_of_its_constituents(demo, index_bars):
+    """A fund holding today's weight / today's price shares of each name; a name listed
+    during the history joins on its first session without moving the level."""
     closes = demo.closes()
-    weights = demo.universe().set_index("ticker")["weight"]
-    daily = closes.pct_change(fill_method=None)
-    listed = daily.notna()
-    weighted = (daily.fillna(0.0) @ weights) / (listed.astype(float) @ weights)
-    index_daily = index_bars["close"].pct_change()
-    both = pd.concat([weighted, index_daily], axis=1).dropna()
-    assert both.corr().iloc[0, 1] > 0.95
-    growth = (1 + both).prod()
-    assert growth.iloc[0] == pytest.approx(growth.iloc[1], rel=0.1)
+    shares = demo.universe().set_index("ticker")["weight"] / closes.iloc[-1]
+    before = closes.shift(1)
+    held = before.notna()
+    growth = (closes.where(held) * shares).sum(axis=1) / (before * shares).sum(axis=1)
+    expected = index_bars["close"].iloc[0] * growth.iloc[1:].cumprod()
+    np.testing.assert_allclose(index_bars["close"].iloc[1:], expected, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-06-30", "2025-11-20", "2024-03-15", "2020-05-01"])
+def test_the_contributions_add_up_to_the_index_return(demo, index_bars, as_of):
+    """Exactly (to the rounding of prices) unless names listed within the period, which the
+    index holds from their first session and the contributions, without a start price, leave
+    out."""
+    closes, universe = demo.closes(), demo.universe()
+    first_session = closes.apply(pd.Series.first_valid_index)
+    for period in ("1W", "1M", "3M", "YTD", "1Y"):
+        ranking = movers(closes, universe, period, n=len(universe), as_of=as_of)
+        shares = contributions(closes, ranking)
+        index_pct = index_return_pct(index_bars["close"], period, as_of)
+        assert index_pct is not None
+        listed_within = first_session.between(shares.start, shares.as_of, inclusive="right")
+        tolerance = 0.5 if listed_within.any() else 0.005
+        assert shares.total_pct == pytest.approx(index_pct, abs=tolerance), period
+
+
+def test_the_typical_name_moves_about_as_the_index_over_the_years(demo, index_bars):
+    """Today's large names rose more, so the past index is not carried by names that fell."""
+    closes, index = demo.closes(), index_bars["close"]
+    for years in (3, 12):
+        start = closes.index[-1] - pd.DateOffset(years=years)
+        median = (closes.iloc[-1] / closes.loc[:start].iloc[-1]).median()
+        growth = index.iloc[-1] / index.loc[:start].iloc[-1]
+        assert median == pytest.approx(growth, rel=0.15), years
 
 
 def test_unknown_tickers_are_missing_and_known_ones_match_any_case(demo):

@@ -49,6 +49,7 @@ from tests.faults_fakes import (
     universe_of,
     yahoo_settings,
 )
+from tests.figures import figure_of
 from tests.store_fakes import stored_bars
 from tests.yahoo_fakes import FakeClock, FakeDownload, download_frame
 
@@ -74,13 +75,13 @@ def _store(settings: Settings) -> Store:
 
 
 def _candles(view: ChartView) -> pd.DatetimeIndex:
-    candles = [trace for trace in view.figure.data if trace.type == "candlestick"]
+    candles = [trace for trace in figure_of(view.figure).data if trace.type == "candlestick"]
     assert len(candles) == 1, f"expected a candlestick chart, got the message {view.message!r}"
     return pd.DatetimeIndex(candles[0].x)
 
 
 def _annotation_texts(view: ChartView) -> list[str]:
-    return [annotation.text for annotation in view.figure.layout.annotations]
+    return [annotation.text for annotation in figure_of(view.figure).layout.annotations]
 
 
 def _store_stale_copy(store: Store, ticker: str) -> pd.DataFrame:
@@ -123,7 +124,7 @@ def test_unreachable_yahoo_and_nothing_stored_shows_a_message_naming_it(tmp_path
 
     assert download.calls == []
     assert "unreachable" in view.message and "AAA" in view.message
-    assert view.read is None and len(view.figure.data) == 0
+    assert view.read is None and len(figure_of(view.figure).data) == 0
     assert any("AAA" in text for text in _annotation_texts(view))
     assert _store(settings).tickers() == []
     page_layout(services)  # the rest of the page still renders

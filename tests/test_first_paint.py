@@ -2,7 +2,8 @@
 
 The layout request carries the page's URL in its Referer; the layout then holds the chart,
 the read and the controls of that view, and the chart callback leaves them alone until
-something changes. The page draws with plotly.js's finance bundle from ``assets/vendor``.
+something changes. The served HTML carries the same figure, which plotly.js (the finance
+bundle from ``assets/vendor``) draws before Dash starts (tests/test_first_paint_browser.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pytest
 from dash import Dash
 
 from app import create_app
-from components import ids
+from components import first_chart, ids
+from components.chart_panel import ChartContent
 from components.view_state import ViewState, to_query
 from settings import Settings
 from tests.dash_payloads import TABLES, callback_request, dash_id
@@ -231,3 +233,85 @@ def test_a_theme_switch_redraws_the_sectors_and_sends_no_rows_again(app: Dash) -
     body["inputs"][0]["value"] = "?ticker=DEMO-R2K&period=3m"
     other = client.post("/_dash-update-component", json=body).get_json()["response"]
     assert other[ids.MOVERS_ROWS]["data"]["ticker"] != first[ids.MOVERS_ROWS]["data"]["ticker"]
+
+
+def _served_figure(page: str) -> Any:
+    match = re.search(
+        rf'<script type="application/json" id="{ids.FIRST_CHART_FIGURE}">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert match, "the page carries its first figure"
+    return json.loads(match.group(1))
+
+
+def _bdata_in(value: Any) -> bool:
+    return "bdata" in json.dumps(value)
+
+
+def test_the_served_page_carries_the_figure_the_layout_draws(app: Dash) -> None:
+    client = app.server.test_client()
+    page = client.get("/" + VIEW).get_data(as_text=True)
+
+    served = _served_figure(page)
+    layout = _layout(app, f"http://localhost/{VIEW}")
+    graph = _props(layout, ids.PRICE_CHART)
+
+    assert served["figure"]["layout"]["title"]["text"].startswith("DEMO-LARGE")
+    assert served["figure"] == graph["figure"], "the Graph gets the very figure drawn first"
+    assert served["config"] == graph["config"]
+    assert not _bdata_in(served) and not _bdata_in(graph["figure"]), "plain arrays only"
+
+
+def test_the_first_chart_is_drawn_before_the_app_scripts(app: Dash) -> None:
+    page = app.server.test_client().get("/").get_data(as_text=True)
+
+    bundle = page.index('src="/assets/vendor/plotly-finance-')
+    figure = page.index(f'id="{ids.FIRST_CHART_FIGURE}"')
+    script = page.index('src="/assets/first-chart.js?m=')
+    assert bundle < page.index(f'id="{ids.FIRST_CHART_PAGE}"') < figure < script
+    assert script < page.index('id="react-entry-point"') < page.index("react@18")
+    assert page.count("first-chart.js") == 1 and page.count("plotly-finance-") == 1
+
+
+def test_a_page_opening_on_the_relative_tab_has_only_the_bundle(app: Dash) -> None:
+    page = app.server.test_client().get("/?compare=DEMO-LARGE").get_data(as_text=True)
+
+    assert ids.FIRST_CHART_FIGURE not in page and "first-chart.js" not in page
+    assert page.count('src="/assets/vendor/plotly-finance-') == 1
+
+
+def test_a_hostile_query_gets_the_default_first_chart(app: Dash) -> None:
+    page = app.server.test_client().get("/?ticker=%3C/script%3E&range=9y").get_data(as_text=True)
+
+    title = _served_figure(page)["figure"]["layout"]["title"]["text"]
+    assert title.startswith("DEMO-R2K")
+    assert (
+        "</script><"
+        not in page.split(f'id="{ids.FIRST_CHART_FIGURE}">', 1)[1].split("</script>")[0]
+    )
+
+
+def test_the_figure_json_cannot_close_its_script_element() -> None:
+    content = ChartContent({"layout": {"title": {"text": "</script><b>&"}}}, "", [], {})
+
+    text = first_chart.figure_json(content)
+
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["figure"]["layout"]["title"]["text"] == "</script><b>&"
+
+
+def test_the_script_finds_the_pages_ids() -> None:
+    script = (ROOT / "assets" / first_chart.SCRIPT).read_text(encoding="utf-8")
+    assert f'getElementById("{ids.FIRST_CHART_PAGE}")' in script
+    assert f'getElementById("{ids.FIRST_CHART_FIGURE}")' in script
+    html = first_chart.create_first_chart(
+        ChartContent({"data": [], "layout": {}}, "", [], {}), "<bundle>", "<script>"
+    )
+    assert f'data-chart="{ids.PRICE_CHART}"' in html, "the script reads the chart's id there"
+
+
+def test_one_plotly_bundle_is_found_or_the_app_says_so(tmp_path: Path) -> None:
+    assert first_chart.plotly_bundle(ROOT / "assets").startswith("vendor/plotly-finance-")
+    with pytest.raises(ValueError, match="plotly-finance"):
+        first_chart.plotly_bundle(tmp_path)

@@ -1,5 +1,6 @@
 """The market internals in headless Chromium on the demo market: breadth under the index,
-the screen table (filled, filtered by the URL, a row click charting its ticker).
+the screen table (filled, filtered by the URL, a row click charting its ticker), the
+breadth panel's dates following the price chart's and back.
 
 Screenshots of the states reached are saved under test-output/screenshots.
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 
 from app import create_app
 from settings import Settings
@@ -167,3 +170,57 @@ def test_the_rank_switch_orders_the_movers_by_contribution(dash_duo, demo_app, s
     assert values == sorted(values, reverse=True)
     _scroll_to(dash_duo, "#movers-note")
     dash_duo.driver.save_screenshot(str(screenshot_dir / "internals-contributions.png"))
+
+
+X_RANGES_JS = """
+return ['#price-chart', '#breadth-chart'].map((id) => {
+    const gd = document.querySelector(id + ' .js-plotly-plot');
+    const axis = gd && gd._fullLayout && gd._fullLayout.xaxis;
+    return axis && axis.range ? axis.range.map((value) => axis.r2l(value)) : null;
+});
+"""
+
+
+def _x_ranges(dash_duo) -> tuple[list[float], list[float]] | None:
+    price, breadth = dash_duo.driver.execute_script(X_RANGES_JS)
+    return (price, breadth) if price and breadth else None
+
+
+def _linked_range(dash_duo, away_from: list[float] | None = None) -> list[float]:
+    """The dates both charts show once they agree (and differ from ``away_from``)."""
+
+    def agreed() -> list[float] | None:
+        ranges = _x_ranges(dash_duo)
+        if ranges is None or ranges[0] == away_from:
+            return None
+        price, breadth = ranges
+        same = all(abs(a - b) < 60_000 for a, b in zip(price, breadth, strict=True))
+        return price if same else None
+
+    return wait_until(agreed, timeout=30, message="the two time axes agreeing")
+
+
+def _drag(dash_duo, selector: str, pixels: int) -> None:
+    plot = _scroll_to(dash_duo, selector)
+    ActionChains(dash_duo.driver).move_to_element(plot).click_and_hold().pause(0.2).move_by_offset(
+        pixels, 0
+    ).pause(0.2).release().perform()
+
+
+def test_the_breadth_panel_keeps_the_price_charts_dates(dash_duo, demo_app, screenshot_dir):
+    dash_duo.start_server(demo_app)
+    _open(dash_duo, "?ticker=DEMO-R2K&interval=1d&range=2y&ind=sma50,volume,breadth")
+    wait_until(lambda: dash_duo.find_element("#breadth-chart .gtitle").text, timeout=40)
+    drawn = _linked_range(dash_duo)
+    _drag(dash_duo, "#price-chart .nsewdrag[data-subplot='xy']", 200)
+    panned = _linked_range(dash_duo, away_from=drawn)
+    assert panned[0] < drawn[0], "a drag to the right shows earlier dates on both"
+    _scroll_to(dash_duo, "#breadth-chart")
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "internals-linked-axes.png"))
+    _drag(dash_duo, "#breadth-chart .nsewdrag[data-subplot='xy']", -300)
+    back = _linked_range(dash_duo, away_from=panned)
+    assert back[0] > panned[0], "a drag on the breadth panel moves the price chart too"
+    select = Select(_scroll_to(dash_duo, "#range-select"))
+    select.select_by_value("1y")
+    one_year = _linked_range(dash_duo, away_from=back)
+    assert one_year[1] - one_year[0] < (drawn[1] - drawn[0]) * 0.6, "a range preset moves both"

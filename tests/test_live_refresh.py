@@ -40,6 +40,7 @@ from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
 from tests.faults_fakes import silent_server
+from tests.figures import figure_of
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::pandas.errors.Pandas4Warning"
@@ -221,7 +222,9 @@ def test_the_page_says_the_last_bar_is_in_progress(fake, store):
     view = chart_view(services, ViewState(ticker="AAA"))
 
     assert view.message.startswith("The last bar (2025-06-04) is in progress")
-    assert "in progress" in [a.text for a in view.figure.layout.annotations]
+    assert "in progress" in [a.text for a in figure_of(view.figure).layout.annotations]
+    assert view.read is not None
+    assert view.read.summary.startswith("AAA is at $150.00 on 2025-06-04 (session in progress)")
 
 
 def test_a_stored_copy_served_while_yahoo_is_unreachable_is_stale(store):

@@ -4,15 +4,28 @@ without a hash check; verified credentials remembered for a while, not hashed ag
 from __future__ import annotations
 
 import base64
+import logging
+import time
+from collections import Counter
+from pathlib import Path
 
+import httpx
 import pytest
+import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import hosting.auth
 from app import create_app
 from hosting.auth import VERIFIED_LIMIT, PasswordCheck
-from hosting.login_limit import FIRST_DELAY, FORGET_AFTER, LoginThrottle
+from hosting.login_limit import (
+    FIRST_DELAY,
+    FORGET_AFTER,
+    LoginThrottle,
+    SharedLoginThrottle,
+    login_throttle,
+)
 from settings import Settings
+from tests.servers import free_port, gunicorn_server, redis_server
 
 ALICE = generate_password_hash("wonderland", method="pbkdf2:sha256:1000")
 
@@ -162,3 +175,94 @@ def test_a_success_clears_the_failures(client):
     assert _get(client, "alice", "wonderland", "10.0.3.1").status_code == 200
     for _ in range(2):
         assert _get(client, "alice", "nope", "10.0.3.1").status_code == 401
+
+
+def test_throttles_of_two_workers_on_one_redis_block_a_key_at_the_same_count(tmp_path: Path):
+    with redis_server(tmp_path) as url:
+        settings = Settings(redis_url=url, login_free_failures=3, login_max_delay=5.0)
+        first, second = login_throttle(settings), login_throttle(settings)
+        assert isinstance(first, SharedLoginThrottle)
+        for throttle in (first, second):
+            assert throttle.wait("address a") == 0
+            throttle.failed("address a")
+        assert first.wait("address a") == second.wait("address a") == 0
+        second.failed("address a", "user alice")
+        for throttle in (first, second):
+            assert throttle.wait("address a") == pytest.approx(FIRST_DELAY, abs=0.1)
+            assert throttle.wait("user alice") == 0, "one failure of three for this user"
+            assert throttle.wait("address b", "address a") > 0
+        first.failed("address a")
+        assert second.wait("address a") == pytest.approx(2 * FIRST_DELAY, abs=0.1)
+        for _ in range(5):
+            second.failed("address a")
+        assert first.wait("address a") == pytest.approx(5.0, abs=0.1), "up to the maximum"
+        first.succeeded("address a")
+        assert second.wait("address a") == 0
+        second.failed("address a")
+        assert first.wait("address a") == 0, "a success starts the count again"
+        ttl = redis.Redis.from_url(url).ttl
+        keys = redis.Redis.from_url(url).keys("r2k:login:fails:*")
+        assert keys and all(0 < ttl(key) <= FORGET_AFTER for key in keys)
+
+
+def test_a_redis_that_is_down_limits_per_worker_and_logs_once(caplog):
+    nothing_there = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    throttle = SharedLoginThrottle(nothing_there, LoginThrottle(free_failures=2))
+    with caplog.at_level(logging.WARNING, logger="hosting.redis_fallback"):
+        assert throttle.wait("address a") == 0
+        throttle.failed("address a")
+        assert throttle.wait("address a") == 0
+        throttle.failed("address a")
+        assert throttle.wait("address a") == pytest.approx(FIRST_DELAY, abs=0.1)
+        throttle.succeeded("address a")
+        assert throttle.wait("address a") == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "shared login limit unavailable" in warnings[0]
+
+
+@pytest.mark.slow
+def test_guesses_spread_over_two_gunicorn_workers_are_limited_as_by_one(tmp_path: Path):
+    """Each guess on a new connection; gunicorn's access log names the worker that answered.
+
+    Counted per worker, each worker would answer its own 4 free guesses with 401.
+    """
+    log = tmp_path / "access.log"
+    with redis_server(tmp_path) as url:
+        env = {
+            "R2K_SOURCE": "demo",
+            "R2K_CACHE_DIR": str(tmp_path / "cache"),
+            "R2K_REDIS_URL": url,
+            "R2K_AUTH_USERS": f"alice:{ALICE}",
+            "R2K_LOGIN_FREE_FAILURES": "4",
+        }
+        args = ["--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s"]
+        with gunicorn_server(env, workers=2, args=args) as base:
+            statuses, sent, answered = [], [], []
+            for _ in range(16):
+                sent.append(time.monotonic())
+                with httpx.Client(base_url=base, timeout=30) as fresh:
+                    statuses.append(fresh.get("/", auth=("alice", "guess")).status_code)
+                answered.append(time.monotonic())
+    # The 4th failure blocks for FIRST_DELAY from a moment after the 4th guess was sent:
+    # a guess answered before that much time has passed was refused by the block.
+    blocked = [s for s, t in zip(statuses, answered, strict=True) if t - sent[3] < FIRST_DELAY]
+    assert blocked[:4] == [401] * 4 and set(blocked[4:]) <= {429}, statuses
+    assert statuses.count(401) < 8, "not the 4 free guesses of each worker"
+    per_worker = Counter(pid for pid, _ in (line.split() for line in log.read_text().splitlines()))
+    assert len(per_worker) == 2 and min(per_worker.values()) >= 4, per_worker
+
+
+def test_with_redis_down_logins_still_work_and_guesses_are_limited_per_worker(tmp_path):
+    settings = Settings(
+        source="demo",
+        cache_dir=tmp_path / "cache",
+        auth_users=f"alice:{ALICE}",
+        login_free_failures=2,
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        cache_timeout=0,
+    )
+    client = create_app(settings).server.test_client()
+    answers = [_get(client, "alice", "nope", "10.0.4.1").status_code for _ in range(4)]
+    assert answers == [401, 401, 429, 429]
+    assert _get(client, "alice", "wonderland", "10.0.4.2").status_code == 429, "user blocked"
+    assert _get(client, "bob", "nope", "10.0.4.3").status_code == 401

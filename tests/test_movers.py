@@ -254,3 +254,26 @@ def test_ranked_columns_name_each_field_once_and_round_their_numbers():
     assert [columns["sectors"][code] for code in columns["sector"]] == list(frame["sector"])
     assert columns["weight"][0] == 0.01234568 and columns["return_pct"][0] == 57.1235
     assert columns["contribution_pct"] == [0.01235, -0.001, None]
+
+
+def test_closes_far_from_the_period_ends_are_found_as_near_ones():
+    """A halted ticker's base and last closes lie months before the ends: found all the same."""
+    dates = pd.bdate_range("2024-01-01", "2025-03-31", name="date")
+    closes = pd.DataFrame({"NEAR": np.linspace(10.0, 20.0, len(dates))}, index=dates)
+    halted = closes["NEAR"].copy()
+    halted[(dates > "2024-09-30") & (dates < "2025-01-15")] = NAN
+    halted[dates > "2025-02-03"] = NAN
+    closes["FAR"] = halted.to_numpy()
+    universe = pd.DataFrame(
+        {"ticker": ["NEAR", "FAR"], "name": ["N", "F"], "sector": "Energy", "weight": 0.5}
+    )
+
+    result = movers(closes, universe, "YTD", n=2)
+
+    by_ticker = result.top.set_index("ticker")
+    base = closes.loc["2024-09-30", "FAR"]
+    last = closes.loc["2025-02-03", "FAR"]
+    assert by_ticker.loc["FAR", "last_price"] == last
+    assert by_ticker.loc["FAR", "return_pct"] == pytest.approx(100.0 * (last / base - 1.0))
+    assert by_ticker.loc["NEAR", "last_price"] == closes["NEAR"].iloc[-1]
+    assert result.considered == 2

@@ -258,14 +258,17 @@ def test_the_page_opens_on_its_urls_chart_drawn_once_with_the_finance_bundle(
             drawn.append(state.ticker) or real_chart_view(services, state, *a, **k)
         ),
     )
-    app = create_app(Settings(source="demo", cache_dir=tmp_path, cache_timeout=0))
+    app = create_app(Settings(source="demo", cache_dir=tmp_path))
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/?ticker=DEMO-LARGE&range=2y")
     _loaded(dash_duo)
     assert _chart_title(dash_duo).startswith("DEMO-LARGE")
     assert dash_duo.find_element("#ticker-input").get_attribute("value") == "DEMO-LARGE"
     wait_until(lambda: _query(dash_duo).get("range") == ["2y"], message="the URL kept")
-    assert drawn.count("DEMO-LARGE") == 1, "drawn for the layout, not again by the callback"
+    assert drawn.count("DEMO-LARGE") == 1, (
+        "drawn once for the page (its HTML and its layout share the cached figure), "
+        "not again by the callback"
+    )
     scripts = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name);"
     )
@@ -302,7 +305,8 @@ new MutationObserver(() => {
 
 
 def test_the_tables_arrive_after_the_chart_is_drawn(dash_duo, demo_app):
-    """Even when drawing takes long (each plotly draw is held back 1.5 s here)."""
+    """Even when drawing takes long (each of the Graph's plotly draws is held back 1.5 s here;
+    the page's first chart, drawn before Dash starts, comes before the tables' placeholder)."""
     dash_duo.start_server(demo_app)
     dash_duo.driver.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument", {"source": ORDER_RECORDER}
@@ -310,7 +314,7 @@ def test_the_tables_arrive_after_the_chart_is_drawn(dash_duo, demo_app):
     dash_duo.driver.get(dash_duo.server_url + "/?ticker=DEMO-LARGE")
     _loaded(dash_duo)
     order = dash_duo.driver.execute_script("return window.__r2kOrder;")
-    assert order == ["placeholder", "chart", "table"], order
+    assert order == ["chart", "placeholder", "table"], order
     chart_at = dash_duo.driver.execute_script("return window.__r2kAt.chart;")
     grid_scripts = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource')"

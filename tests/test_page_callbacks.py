@@ -39,6 +39,7 @@ from market.sources import CACHED, ResolvedSource
 from market.store import Store
 from market.yahoo import YahooProvider
 from settings import Settings
+from tests.figures import figure_of
 from tests.store_fakes import FakeProvider
 
 MOVER_KEYS = {"ticker", "name", "sector", "weight", "last_price", "return_pct", "contribution_pct"}
@@ -79,7 +80,7 @@ def _candles(figure) -> pd.DatetimeIndex:
 def test_chart_view_of_the_index_draws_candles_and_a_read(default_view, index):
     assert default_view.message == ""
     assert default_view.read is not None and default_view.read.ticker == index
-    figure = default_view.figure
+    figure = figure_of(default_view.figure)
     assert figure.data[0].type == "candlestick" and len(figure.data[0].x) > 200
     names = {trace.name for trace in figure.data}
     assert {"SMA 50", "104-week channel middle", "MACD hist", "RSI 14", "Volume"} <= names
@@ -92,15 +93,15 @@ def test_chart_view_of_an_unknown_ticker_says_so_instead(services):
     view = chart_view(services, ViewState(ticker="NOSUCH"))
     assert "NOSUCH" in view.message
     assert view.read is None
-    assert len(view.figure.data) == 0
-    (annotation,) = view.figure.layout.annotations
+    assert len(figure_of(view.figure).data) == 0
+    (annotation,) = figure_of(view.figure).layout.annotations
     assert "NOSUCH" in annotation.text
 
 
 def test_chart_view_before_any_data_says_so(services, index):
     view = chart_view(services, ViewState(ticker=index, as_of=date(2000, 1, 3)))
     assert "2000-01-03" in view.message and view.read is None
-    assert len(view.figure.data) == 0
+    assert len(figure_of(view.figure).data) == 0
 
 
 @pytest.mark.parametrize("interval", ["1wk", "1d"])
@@ -108,11 +109,11 @@ def test_as_of_replays_the_chart_and_the_read(services, index, interval):
     view = chart_view(services, ViewState(ticker=index, as_of=PAST, interval=interval))
     assert view.read is not None
     assert view.read.as_of.date() <= PAST
-    last = _candles(view.figure)[-1]
+    last = _candles(figure_of(view.figure))[-1]
     assert last.date() <= PAST
     daily = services.market.daily_bars(index)
     expected_close = daily.loc[: pd.Timestamp(PAST), "close"].iloc[-1]
-    assert view.figure.data[0].close[-1] == pytest.approx(expected_close)
+    assert figure_of(view.figure).data[0].close[-1] == pytest.approx(expected_close)
     assert view.read.close == pytest.approx(expected_close)
     if interval == "1d":
         assert last == daily.index[daily.index <= pd.Timestamp(PAST)][-1]
@@ -120,72 +121,76 @@ def test_as_of_replays_the_chart_and_the_read(services, index, interval):
 
 def test_as_of_midweek_marks_the_last_week_in_progress(services, index):
     view = chart_view(services, ViewState(ticker=index, as_of=PAST))
-    texts = [annotation.text for annotation in view.figure.layout.annotations]
+    texts = [annotation.text for annotation in figure_of(view.figure).layout.annotations]
     assert "in progress" in texts
     finished = chart_view(services, ViewState(ticker=index, as_of=date(2025, 3, 14)))
-    assert "in progress" not in [a.text for a in finished.figure.layout.annotations]
+    assert "in progress" not in [a.text for a in figure_of(finished.figure).layout.annotations]
 
 
 def test_daily_interval_has_about_five_times_the_bars_and_hides_weekends(services, index):
     weekly = chart_view(services, ViewState(ticker=index, interval="1wk", range="2y"))
     daily = chart_view(services, ViewState(ticker=index, interval="1d", range="2y"))
-    ratio = len(_candles(daily.figure)) / len(_candles(weekly.figure))
+    ratio = len(_candles(figure_of(daily.figure))) / len(_candles(figure_of(weekly.figure)))
     assert 4.5 <= ratio <= 5.2
-    assert daily.figure.data[0].name == "Daily"
-    assert daily.figure.layout.xaxis.rangebreaks[0].bounds == ("sat", "mon")
-    assert not weekly.figure.layout.xaxis.rangebreaks
-    assert all(day.weekday() < 5 for day in _candles(daily.figure))
-    assert all(day.weekday() == 0 for day in _candles(weekly.figure))
+    assert figure_of(daily.figure).data[0].name == "Daily"
+    assert figure_of(daily.figure).layout.xaxis.rangebreaks[0].bounds == ("sat", "mon")
+    assert not figure_of(weekly.figure).layout.xaxis.rangebreaks
+    assert all(day.weekday() < 5 for day in _candles(figure_of(daily.figure)))
+    assert all(day.weekday() == 0 for day in _candles(figure_of(weekly.figure)))
 
 
 def test_range_cuts_the_bars_shown_but_indicators_use_all_data(services, index):
     view = chart_view(services, ViewState(ticker=index, range="1y", indicators=("sma50", "macd")))
-    shown = _candles(view.figure)
+    shown = _candles(figure_of(view.figure))
     assert 52 <= len(shown) <= 53
-    sma = _trace(view.figure, "SMA 50")
+    sma = _trace(figure_of(view.figure), "SMA 50")
     assert pd.Timestamp(sma.x[0]) == shown[0]
     assert not np.isnan(float(sma.y[0]))
-    macd_line = np.asarray(_trace(view.figure, "MACD").y, dtype=float)
+    macd_line = np.asarray(_trace(figure_of(view.figure), "MACD").y, dtype=float)
     assert not np.isnan(macd_line).any()
     everything = chart_view(services, ViewState(ticker=index, range="max"))
-    assert len(_candles(everything.figure)) > 5 * 52
+    assert len(_candles(figure_of(everything.figure))) > 5 * 52
 
 
 def test_chosen_indicators_decide_the_panels_and_the_overlays_shown(services, index):
     only = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")))
-    assert {trace.name for trace in only.figure.data} == {"Weekly", "RSI 14", "SMA 200"}
-    assert not [shape for shape in only.figure.layout.shapes if shape.type == "rect"]
+    assert {trace.name for trace in figure_of(only.figure).data} == {"Weekly", "RSI 14", "SMA 200"}
+    assert not [shape for shape in figure_of(only.figure).layout.shapes if shape.type == "rect"]
     drawn = ("sma20", "sma50", "ema20", "bb", "channel")
     view = chart_view(services, ViewState(ticker=index, indicators=("rsi", "sma200")), False, drawn)
-    visible = {trace.name for trace in view.figure.data if trace.visible is not False}
+    visible = {trace.name for trace in figure_of(view.figure).data if trace.visible is not False}
     assert visible == {"Weekly", "RSI 14", "SMA 200"}
-    hidden = {trace.meta["overlay"] for trace in view.figure.data if trace.visible is False}
+    hidden = {
+        trace.meta["overlay"] for trace in figure_of(view.figure).data if trace.visible is False
+    }
     assert hidden == set(drawn)
-    (fit_window,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+    (fit_window,) = [
+        shape for shape in figure_of(view.figure).layout.shapes if shape.type == "rect"
+    ]
     assert fit_window.visible is False and fit_window.name == "overlay:channel"
 
 
 def test_log_scale_and_dark_theme_reach_the_figure(services, index):
     view = chart_view(services, ViewState(ticker=index, scale="log"), dark=True)
-    assert view.figure.layout.yaxis.type == "log"
-    assert view.figure.layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
+    assert figure_of(view.figure).layout.yaxis.type == "log"
+    assert figure_of(view.figure).layout.template.layout.paper_bgcolor == "rgb(17,17,17)"
 
 
 def test_anchored_channel_shades_the_window_up_to_the_anchor(services, index):
     anchor = date(2026, 8, 7)
     view = chart_view(services, ViewState(ticker=index, channel=52, channel_end=anchor))
-    (rect,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
+    (rect,) = [shape for shape in figure_of(view.figure).layout.shapes if shape.type == "rect"]
     assert pd.Timestamp(rect.x1) <= pd.Timestamp(anchor)
     assert pd.Timestamp(rect.x1) > pd.Timestamp(anchor) - pd.Timedelta(days=7)
-    upper = _trace(view.figure, "52-week channel upper")
-    assert pd.Timestamp(upper.x[-1]) == _candles(view.figure)[-1]
+    upper = _trace(figure_of(view.figure), "52-week channel upper")
+    assert pd.Timestamp(upper.x[-1]) == _candles(figure_of(view.figure))[-1]
 
 
 def test_the_shaded_fit_window_stays_within_the_range_shown(services, index):
     view = chart_view(services, ViewState(ticker=index, range="1y"))
-    first_shown = _candles(view.figure)[0]
-    (rect,) = [shape for shape in view.figure.layout.shapes if shape.type == "rect"]
-    explicit_range = view.figure.layout.xaxis.range
+    first_shown = _candles(figure_of(view.figure))[0]
+    (rect,) = [shape for shape in figure_of(view.figure).layout.shapes if shape.type == "rect"]
+    explicit_range = figure_of(view.figure).layout.xaxis.range
     assert pd.Timestamp(rect.x0) >= first_shown or explicit_range is not None
 
 
@@ -195,7 +200,7 @@ def test_a_channel_anchor_before_the_data_does_not_break_the_chart(services, ind
     assert f"Channel end {channel_end} ignored" in view.message
     assert view.read is not None and view.read.channel is not None
     assert view.read.channel.fit_end == view.read.channel.last_date  # not anchored
-    assert _trace(view.figure, "104-week channel upper") is not None
+    assert _trace(figure_of(view.figure), "104-week channel upper") is not None
 
 
 def test_display_start():
@@ -211,22 +216,22 @@ def test_display_start():
 
 def test_the_monthly_interval_draws_months_built_from_daily_bars(services, index):
     view = chart_view(services, ViewState(ticker=index, interval="1mo", range="2y", as_of=PAST))
-    candles = view.figure.data[0]
+    candles = figure_of(view.figure).data[0]
     months = pd.DatetimeIndex(candles.x)
     assert candles.name == "Monthly" and (months.day == 1).all()
     assert months[-1] == pd.Timestamp("2025-03-01") and 23 <= len(months) <= 25
     daily = services.market.daily_bars(index).loc[:"2025-03-12"]
     assert candles.close[-1] == pytest.approx(daily["close"].iloc[-1])
     assert candles.high[-1] == pytest.approx(daily.loc["2025-03-01":, "high"].max())
-    assert "in progress" in [a.text for a in view.figure.layout.annotations]
-    assert view.figure.layout.xaxis.hoverformat == "%B %Y"
-    assert "Monthly bars · as of 2025-03-12" in view.figure.layout.title.subtitle.text
+    assert "in progress" in [a.text for a in figure_of(view.figure).layout.annotations]
+    assert figure_of(view.figure).layout.xaxis.hoverformat == "%B %Y"
+    assert "Monthly bars · as of 2025-03-12" in figure_of(view.figure).layout.title.subtitle.text
 
 
 @pytest.mark.parametrize("range_", ["1m", "3m", "6m", "ytd"])
 def test_short_ranges_draw_the_bars_since_their_start(services, index, range_):
     view = chart_view(services, ViewState(ticker=index, interval="1d", range=range_, as_of=PAST))
-    days = pd.DatetimeIndex(view.figure.data[0].x)
+    days = pd.DatetimeIndex(figure_of(view.figure).data[0].x)
     start = {"1m": "2025-02-12", "3m": "2024-12-12", "6m": "2024-09-12", "ytd": "2025-01-01"}
     assert days[0] >= pd.Timestamp(start[range_]) and days[0] - pd.Timestamp(start[range_]) < (
         pd.Timedelta(days=5)
@@ -366,9 +371,11 @@ def test_movers_note_names_the_period_and_says_simulated(services, ytd):
 
 def test_movers_sector_chart_and_holdings(services, ytd):
     universe = services.market.universe()
-    (bars,) = ytd.sectors.data
+    (bars,) = figure_of(ytd.sectors).data
     assert sorted(bars.y) == sorted(universe["sector"].unique())
-    assert SIMULATED_LABEL in [annotation.text for annotation in ytd.sectors.layout.annotations]
+    assert SIMULATED_LABEL in [
+        annotation.text for annotation in figure_of(ytd.sectors).layout.annotations
+    ]
     assert len(ytd.holdings) == 10
     assert ytd.holdings["weight"].tolist() == universe["weight"].nlargest(10).tolist()
 
@@ -378,7 +385,13 @@ def test_included_sector_fills_both_tables_and_is_outlined(services, index):
     assert _best(view) and _worst(view)
     assert {row["sector"] for row in _best(view) + _worst(view)} == {"Energy"}
     assert "only Energy" in view.note
-    widths = dict(zip(view.sectors.data[0].y, view.sectors.data[0].marker.line.width, strict=True))
+    widths = dict(
+        zip(
+            figure_of(view.sectors).data[0].y,
+            figure_of(view.sectors).data[0].marker.line.width,
+            strict=True,
+        )
+    )
     assert widths["Energy"] > 0 and sum(widths.values()) == widths["Energy"]
 
 
@@ -444,7 +457,7 @@ def test_movers_without_a_stored_universe_say_so(tmp_path: Path):
     assert view.note.startswith("No constituents stored yet")
     assert _best(view) == [] and _worst(view) == []
     assert view.holdings.empty
-    assert len(view.sectors.data) == 0
+    assert len(figure_of(view.sectors).data) == 0
 
 
 def test_period_label():

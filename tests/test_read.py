@@ -250,3 +250,14 @@ def test_three_weeks_are_enough_for_a_channel():
     assert read.channel is not None and read.channel.lookback == 3
     assert read.to_dict()["channel"]["lookback_weeks"] == 3
     assert technical_read("TINY", STORY, lookback=3).to_dict()["channel"]["lookback_weeks"] == 3
+
+
+def test_a_session_in_progress_is_at_a_price_not_closed_and_its_week_stays_partial():
+    read = technical_read("IWM", STORY, in_progress=True)
+    price = f"{money(read.close)} on 2024-11-01"
+    assert read.summary.startswith(f"IWM is at {price} (session in progress), ")
+    assert "closed at" not in read.summary
+    assert read.in_progress is True and read.week_partial is True, "even on its Friday"
+    final = technical_read("IWM", STORY)
+    assert final.summary.startswith(f"IWM closed at {price}, ") and final.in_progress is False
+    assert final.sentences[1:] == read.sentences[1:]

@@ -678,3 +678,14 @@ def test_closes_follow_a_file_rewritten_with_the_same_tickers(store: Store) -> N
     assert closes["AAA"].last_valid_index() == pd.Timestamp("2024-04-30")
     pd.testing.assert_series_equal(closes["AAA"].dropna(), expected)
     pd.testing.assert_series_equal(store.closes_of(["AAA"])["AAA"], expected)
+
+
+def test_closes_leave_out_a_ticker_stored_after_they_were_built(store: Store) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    store.write_bars("BBB", synthetic_bars("BBB", "2024-01-01", "2024-03-29"))  # e.g. a page's
+
+    closes = store.closes_of(["BBB", "ZZZ", "not a ticker", "AAA"])
+
+    assert list(closes) == ["AAA"], "BBB must be read from its own file"
+    pd.testing.assert_series_equal(closes["AAA"], stored_bars(store, "AAA")["close"].rename("AAA"))

@@ -1,0 +1,39 @@
+"""The breadth panel's figure: drawn under the price chart, it places each date as that does."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from charts.breadth import BREADTH_FIGURE_COLUMNS, breadth_figure
+from charts.price import ChartInput, ChartStyle, price_figure
+from tests.analysis_fakes import bars_from_closes, random_walk
+
+
+def _breadth(index: pd.DatetimeIndex) -> pd.DataFrame:
+    return pd.DataFrame({column: 1.0 for column in BREADTH_FIGURE_COLUMNS}, index=index)
+
+
+def test_the_breadth_panel_has_the_price_charts_side_margins_and_right_hand_values():
+    bars = bars_from_closes(random_walk(60, seed=1), pd.bdate_range("2024-01-01", periods=60))
+    price = price_figure(ChartInput(bars=bars, title="T"), ChartStyle(daily=True))
+    figure = breadth_figure(_breadth(bars.index), "Breadth", daily=True)
+    for side in ("l", "r"):
+        assert figure.layout.margin[side] == price.layout.margin[side]
+    assert {axis.side for axis in figure.select_yaxes()} == {"right"}
+    assert figure.layout.dragmode == price.layout.dragmode == "pan"
+    titles = [note.text for note in figure.layout.annotations]
+    assert "Advance-decline line" in titles
+
+
+def test_daily_breadth_leaves_out_weekends_as_the_daily_price_chart_does():
+    index = pd.bdate_range("2024-01-01", periods=30)
+    daily = breadth_figure(_breadth(index), "Breadth", daily=True)
+    weekly = breadth_figure(_breadth(index[::5]), "Breadth")
+    assert all(axis.rangebreaks[0].bounds == ("sat", "mon") for axis in daily.select_xaxes())
+    assert not any(axis.rangebreaks for axis in weekly.select_xaxes())
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="ad_line"):
+        breadth_figure(pd.DataFrame({"above_sma50w_pct": [1.0]}), "Breadth")

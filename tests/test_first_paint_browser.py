@@ -1,0 +1,182 @@
+"""The first chart in headless Chromium: drawn once, before Dash mounts, then Dash's.
+
+A script installed before any page script records every plotly.js draw of the price chart:
+``Plotly.newPlot`` and ``Plotly.react`` calls on a plot that has none yet (fresh draws),
+and each task in which the candlesticks' SVG paths were written (what any redraw does).
+Screenshots go to test-output/screenshots.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from app import create_app
+from components import ids
+from components.early_theme import PERSISTENCE_KEY
+from settings import Settings
+from tests.browser import wait_until
+
+pytestmark = pytest.mark.browser
+
+RECORDER = """
+(() => {
+  const chart = "PRICE_CHART";
+  const record = window.__r2kDraws = {fresh: 0, writes: 0, candles: null, dash: null, svg: null};
+  const inChart = (gd) => Boolean(gd && gd.closest && gd.closest("#" + chart));
+  let plotly;
+  Object.defineProperty(window, "Plotly", {
+    configurable: true,
+    get: () => plotly,
+    set: (value) => {
+      plotly = value;
+      for (const name of ["newPlot", "react"]) {
+        const draw = value[name];
+        value[name] = function (gd) {
+          if (inChart(gd) && (name === "newPlot" || !gd._fullLayout)) record.fresh += 1;
+          return draw.apply(this, arguments);
+        };
+      }
+    },
+  });
+  new MutationObserver((changes) => {
+    const candles = document.querySelector("#" + chart + " .main-svg .boxlayer .trace");
+    if (candles && record.candles === null) {
+      record.candles = performance.now();
+      record.svg = candles.ownerSVGElement;
+    }
+    if (record.dash === null && document.querySelector("#react-entry-point #" + chart)) {
+      record.dash = performance.now();
+    }
+    if (changes.some((c) => c.target.closest && c.target.closest("#" + chart + " .boxlayer"))) {
+      record.writes += 1;
+    }
+  }).observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ["d"]});
+})();
+""".replace("PRICE_CHART", ids.PRICE_CHART)
+DASH_CHART = f"#react-entry-point #{ids.PRICE_CHART}"
+TITLE = f"{DASH_CHART} .gtitle"
+
+
+@pytest.fixture
+def demo_app():
+    return create_app(Settings(source="demo"))
+
+
+def _record(dash_duo) -> dict:
+    return dash_duo.driver.execute_script(
+        "const {svg, ...numbers} = window.__r2kDraws; return numbers;"
+    )
+
+
+def _open_recorded(dash_duo, app, query: str = "", before: str = "") -> None:
+    """Start ``app``, then load the page with the recorder (and ``before``) in place."""
+    dash_duo.start_server(app)
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": before + RECORDER}
+    )
+    dash_duo.driver.get(dash_duo.server_url + "/" + query)
+    dash_duo.wait_for_element(TITLE, timeout=30)
+    # Dash has mounted the Graph; it listens to the plot once its first Plotly.react is done.
+    wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+            "return gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0;",
+            DASH_CHART,
+        ),
+        message="the Graph bound to its plot",
+    )
+
+
+def _size(dash_duo) -> list[float]:
+    return dash_duo.driver.execute_script(
+        "const r = document.querySelector(arguments[0] + ' .main-svg').getBoundingClientRect();"
+        "return [r.width, r.height];",
+        DASH_CHART,
+    )
+
+
+def test_the_first_chart_is_drawn_once_before_dash_and_handed_to_the_graph(
+    dash_duo, demo_app, screenshot_dir
+):
+    _open_recorded(dash_duo, demo_app)
+    dash_duo.driver.execute_script("return new Promise((done) => setTimeout(done, 1000));")
+
+    record = _record(dash_duo)
+    assert record["candles"] < record["dash"], "the chart is on screen before Dash mounts"
+    assert record["fresh"] == 1, "one fresh plotly.js draw of the price chart"
+    assert record["writes"] == 1, "the candlesticks were drawn once: no redraw on handover"
+    plots = dash_duo.driver.execute_script(
+        "return document.querySelectorAll(arguments[0] + ' .js-plotly-plot').length;",
+        f"#{ids.PRICE_CHART}",
+    )
+    assert plots == 1, "one plot in the chart card: the early one, now the Graph's"
+    assert dash_duo.driver.execute_script(
+        "return document.getElementById(arguments[0]) === null"
+        " && document.querySelectorAll('#' + arguments[1]).length === 1"
+        " && window.__r2kDraws.svg.isConnected"
+        " && document.querySelector(arguments[2] + ' .main-svg') === window.__r2kDraws.svg;",
+        ids.FIRST_CHART_PAGE,
+        ids.PRICE_CHART,
+        DASH_CHART,
+    ), "the SVG drawn first is the one in Dash's Graph; the early box is gone"
+    first_size = _size(dash_duo)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "first-chart-handed-over.png"))
+
+    ticker = dash_duo.find_element(f"#{ids.TICKER_INPUT}")
+    ticker.send_keys(Keys.CONTROL, "a")
+    ticker.send_keys("DEMO-LARGE", Keys.ENTER)
+    wait_until(lambda: "DEMO-LARGE" in dash_duo.find_element(TITLE).text, message="a redraw")
+
+    assert _record(dash_duo)["writes"] > 1, "the callback's figure is drawn"
+    assert _size(dash_duo) == first_size, "a redrawn chart has the first one's size"
+    assert first_size[1] == 720
+
+
+def test_the_first_chart_keeps_the_graphs_events(dash_duo, demo_app):
+    """After the handover, plotly.js events reach Dash: a zoom refits the price axis."""
+    _open_recorded(dash_duo, demo_app)
+    graph = f"document.querySelector('{DASH_CHART} .js-plotly-plot')"
+    whole = dash_duo.driver.execute_script(f"return {graph}._fullLayout.yaxis.range.slice();")
+
+    dash_duo.driver.execute_script(
+        f"const gd = {graph}; const x = gd._fullData[0].x; const n = x.length;"
+        "Plotly.relayout(gd, {'xaxis.range': [x[n - 12], x[n - 1]]});"
+    )
+
+    fitted = wait_until(
+        lambda: (
+            (
+                now := dash_duo.driver.execute_script(
+                    f"return {graph}._fullLayout.yaxis.range.slice();"
+                )
+            )
+            != whole
+            and now
+        ),
+        message="the price axis fitted by the clientside callback",
+    )
+    assert fitted[1] - fitted[0] < whole[1] - whole[0]
+
+
+def test_a_dark_page_leaves_the_chart_to_the_graph(dash_duo, demo_app, screenshot_dir):
+    dark = f"window.localStorage.setItem('{PERSISTENCE_KEY}', JSON.stringify([true, false]));"
+
+    _open_recorded(dash_duo, demo_app, before=dark)
+    wait_until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                f"return document.querySelector('{DASH_CHART} .js-plotly-plot')"
+                "._fullLayout.template.layout.paper_bgcolor;"
+            )
+            == "rgb(17,17,17)"
+        ),
+        message="the dark figure",
+    )
+
+    record = _record(dash_duo)
+    assert record["candles"] >= record["dash"], "no light chart drawn on the dark page"
+    assert dash_duo.driver.execute_script(
+        "return document.getElementById(arguments[0]) === null;", ids.FIRST_CHART_PAGE
+    )
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "first-chart-dark.png"))
