@@ -8,6 +8,7 @@ import pytest
 from charts.breadth import BREADTH_FIGURE_COLUMNS, breadth_figure
 from charts.price import ChartInput, ChartStyle, price_figure
 from tests.analysis_fakes import bars_from_closes, random_walk
+from tests.figures import figure_of
 
 
 def _breadth(index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -16,7 +17,7 @@ def _breadth(index: pd.DatetimeIndex) -> pd.DataFrame:
 
 def test_the_breadth_panel_has_the_price_charts_side_margins_and_right_hand_values():
     bars = bars_from_closes(random_walk(60, seed=1), pd.bdate_range("2024-01-01", periods=60))
-    price = price_figure(ChartInput(bars=bars, title="T"), ChartStyle(daily=True))
+    price = figure_of(price_figure(ChartInput(bars=bars, title="T"), ChartStyle(daily=True)))
     figure = breadth_figure(_breadth(bars.index), "Breadth", daily=True)
     for side in ("l", "r"):
         assert figure.layout.margin[side] == price.layout.margin[side]
