@@ -128,18 +128,33 @@ class SharedResultCache:
         return self._redis.run(operation, lambda: None)
 
 
-def _code_version() -> str:
+RESULT_CODE = ("analysis", "charts", "callbacks", "components", "market", "hosting")
+"""The packages whose code shapes a cached result (rows, figures, reads)."""
+
+
+def code_version(root: Path) -> str:
+    """The package's version and a digest of the code under ``root`` that makes results.
+
+    The version alone stays put between commits: a deploy of changed code sharing a Redis
+    (or a cache directory) would read results of the old shape back. Read once per cache.
+    """
     try:
-        return version("r2k-dash")
+        release = version("r2k-dash")
     except PackageNotFoundError:
-        return "dev"
+        release = "dev"
+    digest = hashlib.blake2b(digest_size=6)
+    for package in RESULT_CODE:
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return f"{release}+{digest.hexdigest()}"
 
 
 def result_cache(settings: Settings) -> ResultCache:
     """Redis when ``redis_url`` is set (shared across hosts), else files under the cache dir.
 
-    A ``cache_timeout`` of 0 turns caching off. Keys carry the code version, so a new
-    release sharing a Redis never reads results pickled by the old one.
+    A ``cache_timeout`` of 0 turns caching off. Keys carry the code version, so new
+    code sharing a Redis never reads results pickled by the old one.
     """
     if settings.cache_timeout == 0:
         return NoCache()
@@ -149,5 +164,5 @@ def result_cache(settings: Settings) -> ResultCache:
     else:
         directory = Path(settings.cache_dir) / "results"
         backend = FileSystemCache(str(directory), threshold=FILE_THRESHOLD)
-    prefix = f"r2k:{_code_version()}:results:"
+    prefix = f"r2k:{code_version(Path(__file__).resolve().parent.parent)}:results:"
     return SharedResultCache(backend, settings.cache_timeout, prefix=prefix)

@@ -17,8 +17,10 @@ from app import create_app
 from callbacks.services import Services
 from hosting.cache import (
     REDIS_CLIENT_NAME,
+    RESULT_CODE,
     NoCache,
     SharedResultCache,
+    code_version,
     data_version,
     result_cache,
     result_key,
@@ -90,6 +92,22 @@ def test_data_version_moves_with_the_store_and_with_a_live_source_refetch_period
     before = data_version(cached)
     store.write_bars("IDX", synthetic_bars("IDX", "2024-01-01", "2024-06-28"))
     assert data_version(cached) != before
+
+
+def test_the_code_version_changes_with_the_code_that_makes_results(tmp_path: Path) -> None:
+    for package in RESULT_CODE:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "charts" / "price.py").write_text("TITLE = 'a'\n")
+    (tmp_path / "tests").mkdir()
+    before = code_version(tmp_path)
+
+    (tmp_path / "tests" / "test_x.py").write_text("changed = True\n")
+    assert code_version(tmp_path) == before, "tests do not make results"
+    (tmp_path / "charts" / "price.py").write_text("TITLE = 'b'\n")
+    assert code_version(tmp_path) != before
+    (tmp_path / "charts" / "price.py").write_text("TITLE = 'a'\n")
+    assert code_version(tmp_path) == before
 
 
 def test_zero_timeout_turns_caching_off(tmp_path: Path) -> None:
