@@ -16,6 +16,40 @@
   var gd = page.querySelector(".r2k-first-plot");
   var react = window.Plotly.react;
   var handed = false;
+  // Where the chart sits in the page once Dash has rendered the header and controls above it:
+  // the last visit at this width measured it (else the stylesheet's estimate, --r2k-first-top),
+  // and the early chart is drawn there, so it does not jump down when the page appears.
+  var topKey = "r2k-chart-top:" + window.innerWidth;
+
+  function storedTop() {
+    try {
+      return Number(window.localStorage.getItem(topKey)) || null;
+    } catch (error) {
+      return null; // storage turned off: the estimate
+    }
+  }
+
+  function reserveRoom() {
+    var estimate = parseFloat(getComputedStyle(page).getPropertyValue("--r2k-first-top")) || 0;
+    var top = storedTop() || estimate;
+    var placed = function () {
+      return gd.getBoundingClientRect().top + window.scrollY;
+    };
+    var room = Math.max(0, top - placed());
+    page.style.paddingTop = room + "px";
+    // Once padded, margins inside no longer collapse through the box: correct for that.
+    page.style.paddingTop = Math.max(0, room + top - placed()) + "px";
+  }
+
+  function rememberTop() {
+    if (!gd.isConnected) return;
+    var top = gd.getBoundingClientRect().top + window.scrollY;
+    try {
+      window.localStorage.setItem(topKey, String(Math.round(top)));
+    } catch (error) {
+      // storage turned off: the next visit uses the estimate
+    }
+  }
 
   function figureOf(text) {
     // What dcc.Graph passes to plotly.js: the figure as it is, the config with two more keys.
@@ -50,6 +84,7 @@
     gd.style.cssText = target.style.cssText;
     target.replaceWith(gd);
     ref.current = gd;
+    window.requestAnimationFrame(rememberTop);
     return gd;
   }
 
@@ -75,6 +110,7 @@
     } else if (gd.parentElement !== container) {
       container.appendChild(gd);
       page.remove();
+      window.requestAnimationFrame(rememberTop);
     }
   });
 
@@ -94,6 +130,7 @@
 
   // Marks for bench/first_paint.py: when this script ran and when the plot was drawn.
   performance.mark("r2k-first-chart-start");
+  reserveRoom();
   var first = figureOf(shipped);
   window.Plotly.newPlot(gd, first.data, first.layout, first.config);
   performance.mark("r2k-first-chart-drawn");

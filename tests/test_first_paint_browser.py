@@ -180,3 +180,37 @@ def test_a_dark_page_leaves_the_chart_to_the_graph(dash_duo, demo_app, screensho
         "return document.getElementById(arguments[0]) === null;", ids.FIRST_CHART_PAGE
     )
     dash_duo.driver.save_screenshot(str(screenshot_dir / "first-chart-dark.png"))
+
+
+TOPS = """
+window.__r2kTops = [];
+new MutationObserver(() => {
+  const gd = document.querySelector(".r2k-first-plot")
+    || document.querySelector("#react-entry-point #PRICE_CHART .js-plotly-plot");
+  if (gd && gd._fullLayout) window.__r2kTops.push(gd.getBoundingClientRect().top + scrollY);
+}).observe(document, {childList: true, subtree: true});
+""".replace("PRICE_CHART", ids.PRICE_CHART)
+
+
+def _chart_tops(dash_duo) -> list[float]:
+    """Where the chart's top was in the page at each change of the page from its first draw."""
+    dash_duo.driver.execute_script("return new Promise((done) => setTimeout(done, 1000));")
+    return dash_duo.driver.execute_script("return window.__r2kTops;")
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_first_chart_is_drawn_where_the_page_puts_it(dash_duo, demo_app, width):
+    """No jump when Dash renders the header and controls above it: within a few pixels on
+    a return visit (the last one measured the place), within the stylesheet's estimate on
+    a first one."""
+    dash_duo.driver.set_window_size(width, 900)
+    _open_recorded(dash_duo, demo_app, before=TOPS)
+    first = _chart_tops(dash_duo)
+    assert first and max(first) - min(first) <= 40, "the stylesheet's estimate (or a visit's)"
+
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    dash_duo.wait_for_element(TITLE, timeout=30)
+    again = _chart_tops(dash_duo)
+
+    assert len(again) > 10 and max(again) - min(again) <= 4, "return visit: where it was"
+    assert again[-1] == pytest.approx(first[-1], abs=1)
