@@ -19,7 +19,7 @@ import plotly.io.json as plotly_json
 from dash import Patch
 
 from bench.dash_client import DashPage, Exchange
-from bench.load import PAGE_DRAWN, TABLES
+from bench.load import PAGE_DRAWN, ranked_tickers
 from bench.report import Row
 
 FIGURE = "3 Control change"
@@ -60,7 +60,7 @@ def measure(url: str, repeat: int = 8) -> list[Row]:
     with httpx.Client(base_url=url, timeout=60.0) as client:
         page = DashPage(client, drawn=PAGE_DRAWN)
         page.load()
-        tickers = [row["ticker"] for row in page.value(TABLES[0], "rowData") or []]
+        tickers = ranked_tickers(page)
         for ticker in tickers[:repeat]:
             page.change({("ticker-input", "value"): ticker})
             shown = list(page.value(*CHECKLIST) or [])

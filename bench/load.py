@@ -70,11 +70,16 @@ class LoadResult:
         return percentile(times, fraction) * 1e3
 
 
-def _rows(page: DashPage) -> list[tuple[str, str]]:
-    """(table, ticker) of every row the tables show: the ranked tickers, sent once for both."""
+def ranked_tickers(page: DashPage) -> list[str]:
+    """The ranked tickers the movers tables show, best first (sent once for both tables)."""
     ranked = page.value("movers-rows", "data")
     tickers = ranked.get("ticker") if isinstance(ranked, dict) else None
-    return [(grid, t) for grid in TABLES for t in tickers or [] if isinstance(t, str) and t]
+    return [t for t in tickers or [] if isinstance(t, str) and t]
+
+
+def _rows(page: DashPage) -> list[tuple[str, str]]:
+    """(table, ticker) of every row the tables show."""
+    return [(grid, ticker) for grid in TABLES for ticker in ranked_tickers(page)]
 
 
 def _options(page: DashPage, component: str) -> list[Any]:

@@ -192,17 +192,21 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.EVERY_SCREEN_TABLE, "rowData"),
         Output(ids.SCREEN_NOTE, "children"),
+        Output(ids.SCREEN_SENT, "data"),
         Input(ids.VIEW_STORE, "data"),
         Input(ids.EVERY_SCREEN_TABLE, "id"),
+        State(ids.SCREEN_SENT, "data"),
     )
-    def _update_screen(query: str | None, tables: list[Any]) -> tuple[Any, Any]:
+    def _update_screen(query: str | None, tables: list[Any], sent: Any) -> tuple[Any, ...]:
         if not tables:
             raise PreventUpdate  # filled when the table arrives, after the chart is drawn
         state = parse_query(query or "", services.default_ticker, date.today())
         fields = (state.as_of, state.within, state.screen, state.include, state.exclude)
         key = services.result_key("screen", *fields)
+        if key == sent and ctx.triggered_id == ids.VIEW_STORE:
+            raise PreventUpdate  # the table holds these rows already
         rows, note = services.cache.get_or_compute(key, lambda: screen_rows(services, state))
-        return [rows for _ in tables], note
+        return [rows for _ in tables], note, key
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),

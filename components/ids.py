@@ -76,6 +76,9 @@ SCREEN_STATE = "screen-state"
 SCREEN_WITHIN = "screen-within"
 SCREEN_SLOT = "screen-slot"
 SCREEN_NOTE = "screen-note"
+SCREEN_SENT = "screen-sent"
+"""The key of the rows the screen table holds: a view change that leaves them (an overlay
+toggled, another ticker) sends none again."""
 MOVERS_RANK = "movers-rank"
 
 # Refresh from the page

@@ -157,6 +157,7 @@ def create_screen_section(state: ViewState) -> dbc.Card:
                         className="d-flex flex-wrap gap-3 align-items-end mb-2",
                     ),
                     html.P(id=ids.SCREEN_NOTE, className="small text-body-secondary mb-2"),
+                    dcc.Store(id=ids.SCREEN_SENT),
                     html.Div(
                         html.Div("Screening…", className="small text-body-secondary p-3"),
                         id=ids.SCREEN_SLOT,

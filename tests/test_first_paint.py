@@ -235,6 +235,28 @@ def test_a_theme_switch_redraws_the_sectors_and_sends_no_rows_again(app: Dash) -
     assert other[ids.MOVERS_ROWS]["data"]["ticker"] != first[ids.MOVERS_ROWS]["data"]["ticker"]
 
 
+def test_a_view_change_that_keeps_the_screen_sends_no_screen_rows_again(app: Dash) -> None:
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    output = f"{ids.SCREEN_NOTE}.children"
+    values = {ids.VIEW_STORE: "?ticker=DEMO-R2K&screen=rsi_oversold"}
+    first = client.post(
+        "/_dash-update-component", json=callback_request(dependencies, output, values)
+    ).get_json()["response"]
+    body = callback_request(dependencies, output, values)
+    body["inputs"][0]["value"] = "?ticker=DEMO-LARGE&ind=sma50&screen=rsi_oversold"
+    body["state"][0]["value"] = first[ids.SCREEN_SENT]["data"]
+    assert body["state"][0]["id"] == ids.SCREEN_SENT
+
+    kept = client.post("/_dash-update-component", json=body)
+
+    assert kept.status_code == 204, "an overlay or another ticker leaves the screen's rows"
+    body["inputs"][0]["value"] = "?ticker=DEMO-LARGE&screen=rsi_overbought"
+    other = client.post("/_dash-update-component", json=body).get_json()["response"]
+    assert other[ids.SCREEN_SENT]["data"] != first[ids.SCREEN_SENT]["data"]
+    assert other[ids.SCREEN_NOTE]["children"] != first[ids.SCREEN_NOTE]["children"]
+
+
 def _served_figure(page: str) -> Any:
     match = re.search(
         rf'<script type="application/json" id="{ids.FIRST_CHART_FIGURE}">(.*?)</script>',
