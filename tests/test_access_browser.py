@@ -418,6 +418,14 @@ def test_screenshots_light_and_dark_at_phone_and_desktop(dash_duo, demo_app, wid
                 "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
                 selector,
             )
+            wait_until(
+                lambda sel=selector: dash_duo.driver.execute_script(
+                    "const cell = document.querySelector(arguments[0] + ' .ag-cell');"
+                    "return !cell || cell.textContent.trim() !== '';",
+                    sel,
+                ),
+                message="the grid's cells painted after the scroll",
+            )
             path = screenshot_dir / f"access-{width}-{theme}-{part}.png"
             dash_duo.driver.save_screenshot(str(path))
             assert path.stat().st_size > 0
