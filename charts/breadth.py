@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from charts.frame import corner_title
 from charts.theme import AVERAGE_COLORS, CHANNEL_COLOR, DOWN_COLOR, UP_COLOR, template_for
 from charts.theme import watermark as simulated_watermark
 
@@ -34,18 +35,7 @@ PANEL_TITLES = ("Above their average", "Net new 52-week highs", "Advance-decline
 
 def _panel_title(text: str, row: int) -> dict[str, object]:
     """A title inside the top-left corner of its row, as the price chart's panels have."""
-    axis = "y" if row == 1 else f"y{row}"
-    return {
-        "text": text,
-        "xref": "paper",
-        "yref": f"{axis} domain",
-        "x": 0.0,
-        "y": 1.0,
-        "xanchor": "left",
-        "yanchor": "top",
-        "showarrow": False,
-        "font": {"size": 11},
-    }
+    return corner_title(text, "y" if row == 1 else f"y{row}")
 
 
 def breadth_figure(

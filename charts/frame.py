@@ -33,3 +33,19 @@ def title_with_caption(title: str, caption: str = "") -> dict[str, object]:
         lines = "<br>".join(html.escape(line) for line in caption.splitlines())
         block["subtitle"] = {"text": lines, "font": {"size": 12}}
     return block
+
+
+def corner_title(text: str, axis: str) -> dict[str, object]:
+    """A panel's title inside the top-left corner of its y ``axis`` (``y2``...), never on the
+    panel above; text, escaped here."""
+    return {
+        "text": html.escape(text),
+        "xref": "paper",
+        "yref": f"{axis} domain",
+        "x": 0.0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11},
+    }

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from _plotly_utils.utils import to_typed_array_spec
 
 from analysis.numbers import compact, price, price_decimals, signed
-from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, title_with_caption
+from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, corner_title, title_with_caption
 from charts.theme import (
     AVERAGE_COLORS,
     CHANNEL_COLOR,
@@ -159,7 +159,7 @@ def price_figure(data: ChartInput, style: ChartStyle | None = None) -> Figure:
             traces.append(_rsi(data.rsi, axis))
             shapes.extend(_hline(axis, level, "dot") for level in (30, 70))
             axis_layout.update({"range": [0, 100], "tickvals": [30, 70]})
-        annotations.append(_panel_title(panel_title(panel, data), axis))
+        annotations.append(corner_title(panel_title(panel, data), axis))
     layout.update(
         template=template_json(style.dark),
         paper_bgcolor=TRANSPARENT,
@@ -260,21 +260,6 @@ def panel_title(panel: str, data: ChartInput) -> str:
     if panel == "rsi" and data.rsi is not None and not pd.isna(data.rsi.iloc[-1]):
         return f"{name}  {price(float(data.rsi.iloc[-1]), 1)}"
     return name
-
-
-def _panel_title(text: str, axis: str) -> dict[str, object]:
-    """A title inside the top-left corner of its own panel, never on the panel above."""
-    return {
-        "text": html.escape(text),
-        "xref": "paper",
-        "yref": f"{axis} domain",
-        "x": 0.0,
-        "y": 1.0,
-        "xanchor": "left",
-        "yanchor": "top",
-        "showarrow": False,
-        "font": {"size": 11},
-    }
 
 
 def readout(bars: pd.DataFrame, decimals: int) -> list[str]:
