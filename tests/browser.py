@@ -20,3 +20,17 @@ def wait_until[T](
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+def wait_for_dash_chart(dash_duo, chart: str = "#react-entry-point #price-chart") -> None:
+    """Until Dash's Graph has taken over the page's first chart (drawn before Dash starts)
+    and listens to its events: a zoom made earlier reaches no callback."""
+    wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+            "return gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0;",
+            chart,
+        ),
+        timeout=30,
+        message="Dash's Graph bound to the chart",
+    )

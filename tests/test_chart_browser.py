@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import wait_for_dash_chart, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +40,7 @@ def _open(dash_duo, app, query: str = "") -> None:
     if query:
         dash_duo.driver.get(dash_duo.server_url + "/" + query)
     dash_duo.wait_for_element(CHART_TITLE, timeout=30)
+    wait_for_dash_chart(dash_duo)
 
 
 def test_a_zoom_on_the_first_chart_keeps_its_size(dash_duo, demo_app, screenshot_dir):

@@ -15,7 +15,7 @@ from app import create_app
 from components import ids
 from components.early_theme import PERSISTENCE_KEY
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import wait_for_dash_chart, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -78,14 +78,7 @@ def _open_recorded(dash_duo, app, query: str = "", before: str = "") -> None:
     dash_duo.driver.get(dash_duo.server_url + "/" + query)
     dash_duo.wait_for_element(TITLE, timeout=30)
     # Dash has mounted the Graph; it listens to the plot once its first Plotly.react is done.
-    wait_until(
-        lambda: dash_duo.driver.execute_script(
-            "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-            "return gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0;",
-            DASH_CHART,
-        ),
-        message="the Graph bound to its plot",
-    )
+    wait_for_dash_chart(dash_duo, DASH_CHART)
 
 
 def _size(dash_duo) -> list[float]:
