@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.panel import cut_panel, weekly_panel
+from analysis.read import SMA_WEEKS
 from analysis.rolling import rolling_mean
 from analysis.weekly import week_monday
 from analysis.window_counts import weekly_average_counts, window_counts
 
-SMA_WEEKS = 50
 SMA_DAYS = 200
 HIGH_LOW_SESSIONS = 252
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from analysis import panel_indicators as pi
 from analysis.panel import cut_panel, sector_members, weekly_panel
+from analysis.read import OVERBOUGHT, OVERSOLD, RSI_WEEKS, SMA_WEEKS
 
 SCREEN_STATES: tuple[str, ...] = (
     "below_channel",
@@ -54,10 +55,6 @@ SCREEN_COLUMNS: tuple[str, ...] = (
     "channel_upper",
 )
 LOOKBACK_WEEKS = 104
-SMA_WEEKS = 50
-RSI_WEEKS = 14
-OVERSOLD = 30.0
-OVERBOUGHT = 70.0
 
 
 @dataclass(frozen=True, eq=False)
