@@ -39,7 +39,7 @@ RANGE_LABELS = {
 }
 
 
-def _labelled(
+def labelled(
     label: str, control: Component, width: str = "auto", target: str | None = None
 ) -> html.Div:
     """``control`` under its label; ``target`` (the id of the input it names) ties the two
@@ -75,7 +75,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
     """
     return html.Div(
         [
-            _labelled(
+            labelled(
                 "Ticker",
                 dbc.InputGroup(
                     [
@@ -104,7 +104,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
                 target=ids.TICKER_INPUT,
             ),
-            _labelled(
+            labelled(
                 "Interval",
                 dbc.RadioItems(
                     id=ids.INTERVAL_RADIO,
@@ -118,7 +118,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     className="small",
                 ),
             ),
-            _labelled(
+            labelled(
                 "Range",
                 dbc.Select(
                     id=ids.RANGE_SELECT,
@@ -128,7 +128,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
                 target=ids.RANGE_SELECT,
             ),
-            _labelled(
+            labelled(
                 "Scale",
                 dbc.Switch(
                     id=ids.SCALE_SWITCH,
@@ -137,7 +137,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                     className="small",
                 ),
             ),
-            _labelled(
+            labelled(
                 f"Channel weeks ({CHANNEL_MIN}-{CHANNEL_MAX})",
                 dbc.Input(
                     id=ids.CHANNEL_INPUT,
@@ -149,17 +149,17 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
                 target=ids.CHANNEL_INPUT,
             ),
-            _labelled(
+            labelled(
                 "Channel ends",
                 create_date_picker(
                     ids.CHANNEL_END_DATE, "last bar", today, shown[ids.CHANNEL_END_DATE]
                 ),
             ),
-            _labelled(
+            labelled(
                 "As of",
                 create_date_picker(ids.AS_OF_DATE, "latest", today, shown[ids.AS_OF_DATE]),
             ),
-            _labelled(
+            labelled(
                 "Compare with",
                 dbc.Input(
                     id=ids.COMPARE_INPUT,
@@ -171,7 +171,7 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
                 target=ids.COMPARE_INPUT,
             ),
-            _labelled(
+            labelled(
                 "Show",
                 dbc.Checklist(
                     id=ids.INDICATOR_CHECKLIST,

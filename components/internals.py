@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from analysis.screen import SCREEN_STATES
 from components import ids
+from components.controls import labelled
 from components.view_state import SCREEN_ALL, WITHIN_MAX, ViewState
 
 STATE_LABELS: dict[str, str] = {
@@ -116,42 +117,32 @@ def create_screen_section(state: ViewState) -> dbc.Card:
                 [
                     html.Div(
                         [
-                            html.Div(
-                                [
-                                    dbc.Label(
-                                        "State",
-                                        html_for=ids.SCREEN_STATE,
-                                        className="small text-body-secondary mb-0",
-                                    ),
-                                    dcc.Dropdown(
-                                        id=ids.SCREEN_STATE,
-                                        options=options,
-                                        value=state.screen or SCREEN_ALL,
-                                        clearable=False,
-                                        style={"minWidth": "18rem"},
-                                    ),
-                                ]
+                            labelled(
+                                "State",
+                                dcc.Dropdown(
+                                    id=ids.SCREEN_STATE,
+                                    options=options,
+                                    value=state.screen or SCREEN_ALL,
+                                    clearable=False,
+                                    style={"minWidth": "18rem"},
+                                ),
+                                target=ids.SCREEN_STATE,
                             ),
-                            html.Div(
-                                [
-                                    dbc.Label(
-                                        "Began in the last N weeks",
-                                        html_for=ids.SCREEN_WITHIN,
-                                        className="small text-body-secondary mb-0",
-                                    ),
-                                    dbc.Input(
-                                        id=ids.SCREEN_WITHIN,
-                                        type="number",
-                                        min=1,
-                                        max=WITHIN_MAX,
-                                        step=1,
-                                        value=state.within,
-                                        placeholder="any",
-                                        debounce=True,
-                                        size="sm",
-                                        style={"width": "7rem"},
-                                    ),
-                                ]
+                            labelled(
+                                "Began in the last N weeks",
+                                dbc.Input(
+                                    id=ids.SCREEN_WITHIN,
+                                    type="number",
+                                    min=1,
+                                    max=WITHIN_MAX,
+                                    step=1,
+                                    value=state.within,
+                                    placeholder="any",
+                                    debounce=True,
+                                    size="sm",
+                                    style={"width": "7rem"},
+                                ),
+                                target=ids.SCREEN_WITHIN,
                             ),
                         ],
                         className="d-flex flex-wrap gap-3 align-items-end mb-2",
