@@ -66,14 +66,15 @@ def breadth_view(services: Services, state: ViewState, dark: bool = False) -> di
     # The A-D line starts at zero at the left edge of the chart, as its level means nothing.
     shown["ad_line"] -= shown["ad_line"].iloc[0]
     last = shown.iloc[-1]
-    title = (
-        f"Breadth · {int(last['sma50w_count'])} constituents with 50 weeks of history"
-        f" · {shown.index[-1]:%Y-%m-%d}"
+    title = "Breadth · simulated" if simulated else "Breadth"
+    caption = (
+        f"{int(last['sma50w_count'])} constituents with 50 weeks of history"
+        f"\nas of {shown.index[-1]:%Y-%m-%d}"  # two lines: a phone is narrow
     )
-    if simulated:
-        title += " · simulated"
     daily = state.interval == "1d"
-    figure = breadth_figure(shown, title, daily=daily, simulated=simulated, dark=dark)
+    figure = breadth_figure(
+        shown, title, caption=caption, daily=daily, simulated=simulated, dark=dark
+    )
     return figure.to_plotly_json()
 
 

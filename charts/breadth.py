@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.frame import corner_title
+from charts.frame import LEGEND_BELOW, TITLE_MARGIN_TOP, corner_title, title_with_caption
 from charts.theme import AVERAGE_COLORS, CHANNEL_COLOR, DOWN_COLOR, UP_COLOR, template_for
 from charts.theme import watermark as simulated_watermark
 
@@ -42,6 +42,7 @@ def breadth_figure(
     breadth: pd.DataFrame,
     title: str,
     *,
+    caption: str = "",
     daily: bool = False,
     simulated: bool = False,
     dark: bool = False,
@@ -49,6 +50,8 @@ def breadth_figure(
     """The breadth panel of ``breadth`` (``analysis.breadth.breadth_series`` columns).
 
     ``daily`` leaves out weekends as the daily price chart does, so both place a date alike.
+    ``caption`` (lines under the title) says what the lines count and as of when; title,
+    caption and legend sit as on the price chart, clear of Plotly's toolbar.
     """
     missing = set(BREADTH_FIGURE_COLUMNS) - set(breadth.columns)
     if missing:
@@ -108,10 +111,10 @@ def breadth_figure(
         figure.add_annotation(_panel_title(text, row))
     figure.update_layout(
         template=template_for(dark),
-        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top"},
-        height=460,
-        margin={**SIDE_MARGINS, "t": 80, "b": 30},
-        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom"},
+        title=title_with_caption(title, caption),
+        height=500,
+        margin={**SIDE_MARGINS, "t": TITLE_MARGIN_TOP, "b": 30},
+        legend=LEGEND_BELOW,
         hovermode="x unified",
         bargap=0,
         dragmode="pan",

@@ -38,3 +38,17 @@ def test_daily_breadth_leaves_out_weekends_as_the_daily_price_chart_does():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="ad_line"):
         breadth_figure(pd.DataFrame({"above_sma50w_pct": [1.0]}), "Breadth")
+
+
+def test_the_breadth_caption_and_legend_sit_as_on_the_price_chart():
+    """Under the title (two lines fit a phone) and under the time axis: clear of Plotly's
+    toolbar, which a long one-line title ran under."""
+    index = pd.bdate_range("2024-01-01", periods=30)
+    figure = breadth_figure(_breadth(index), "Breadth", caption="1,989 constituents\nas of X")
+    price = figure_of(
+        price_figure(ChartInput(bars=bars_from_closes(random_walk(30, seed=2), index), title="T"))
+    )
+    assert figure.layout.title.text == "Breadth"
+    assert figure.layout.title.subtitle.text == "1,989 constituents<br>as of X"
+    assert figure.layout.legend == price.layout.legend
+    assert figure.layout.margin.t == price.layout.margin.t
