@@ -238,7 +238,9 @@ def test_guesses_spread_over_two_gunicorn_workers_are_limited_as_by_one(tmp_path
         args = ["--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s"]
         with gunicorn_server(env, workers=2, args=args) as base:
             statuses, sent, answered = [], [], []
-            for _ in range(16):
+            # The kernel, not gunicorn, spreads new connections over the workers, sometimes
+            # 14 to 2: guess until each worker has answered at least 4 (the free guesses).
+            while len(statuses) < 64 and (len(statuses) < 16 or not _spread(_by_worker(log))):
                 sent.append(time.monotonic())
                 with httpx.Client(base_url=base, timeout=30) as fresh:
                     statuses.append(fresh.get("/", auth=("alice", "guess")).status_code)
@@ -248,8 +250,17 @@ def test_guesses_spread_over_two_gunicorn_workers_are_limited_as_by_one(tmp_path
     blocked = [s for s, t in zip(statuses, answered, strict=True) if t - sent[3] < FIRST_DELAY]
     assert blocked[:4] == [401] * 4 and set(blocked[4:]) <= {429}, statuses
     assert statuses.count(401) < 8, "not the 4 free guesses of each worker"
-    per_worker = Counter(pid for pid, _ in (line.split() for line in log.read_text().splitlines()))
-    assert len(per_worker) == 2 and min(per_worker.values()) >= 4, per_worker
+    assert _spread(_by_worker(log)), _by_worker(log)
+
+
+def _by_worker(log: Path) -> Counter[str]:
+    """How many requests each worker answered, from gunicorn's access log (pid first)."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return Counter(line.split()[0] for line in lines if line.strip())
+
+
+def _spread(per_worker: Counter[str]) -> bool:
+    return len(per_worker) == 2 and min(per_worker.values()) >= 4
 
 
 def test_with_redis_down_logins_still_work_and_guesses_are_limited_per_worker(tmp_path):
