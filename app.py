@@ -18,7 +18,7 @@ from dash import Dash
 from analysis.indicators import warm_up
 from callbacks import chart, first_fill, internals, movers, refresh, theme, tickers, view
 from callbacks.services import Services
-from components import early_theme, first_chart
+from components import dash_start, early_theme, first_chart
 from components.layout import create_layout
 from components.view_state import parse_query
 from hosting.background import background_manager
@@ -37,11 +37,25 @@ ASSET_MAX_AGE = 365 * 24 * 3600
 
 class ChartFirstDash(Dash):
     """Dash whose served page carries its first price chart, drawn before Dash starts
-    (see ``components/first_chart.py``); ``chart_html`` gives that HTML for the request."""
+    (see ``components/first_chart.py``); ``chart_html`` gives that HTML for the request.
+    Dash's scripts load after that chart is painted (see ``components/dash_start.py``)."""
 
     def __init__(self, chart_html: Callable[[], str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chart_html = chart_html
+
+    def _config(self) -> dict[str, Any]:
+        """Dash's page config without its copy of the whole layout unless the dev tools show.
+
+        A layout function makes Dash keep the first layout as ``validation_layout`` and put
+        it in every page (164 kB here, the first figure included). The renderer uses it only
+        to report callback errors, which it shows only with the dev tools UI; without it, it
+        checks the layout it has, which holds every id too.
+        """
+        config: dict[str, Any] = super()._config()
+        if not self._dev_tools.ui:
+            config.pop("validation_layout", None)
+        return config
 
     def interpolate_index(
         self,
@@ -54,17 +68,23 @@ class ChartFirstDash(Dash):
         favicon: Any = "",
         renderer: Any = "",
     ) -> str:
-        """The page with the first chart's HTML above the app's entry point."""
+        """The page with the first chart's HTML above the app's entry point, and Dash's
+        scripts loaded once that chart is painted."""
         return str(
             super().interpolate_index(
                 metas=metas,
                 title=title,
                 css=css,
                 config=config,
-                scripts=scripts,
+                scripts=dash_start.create_dash_start(
+                    f"{scripts}\n{renderer}",
+                    first_chart.script_tag(
+                        ASSETS, dash_start.SCRIPT, self.get_asset_url(dash_start.SCRIPT)
+                    ),
+                ),
                 app_entry=self.chart_html() + str(app_entry),
                 favicon=favicon,
-                renderer=renderer,
+                renderer="",
             )
         )
 
@@ -95,7 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         start_fill(services)
     bundle = first_chart.plotly_bundle(ASSETS)
     # Loaded by the page's head and its first chart, not at the end with the other assets.
-    early = (early_theme.SCRIPT, first_chart.SCRIPT, bundle)
+    early = (early_theme.SCRIPT, first_chart.SCRIPT, dash_start.SCRIPT, bundle)
     app = ChartFirstDash(
         lambda: served_chart(services, app, bundle),
         name=__name__,

@@ -441,8 +441,12 @@ def first_chart(services: Services, state: ViewState) -> ChartContent:
     the relative chart too (the page opens on it)."""
     query = to_query(state)
     content = chart_content(services, query, query, dark=False)
-    # Plain arrays: the Graph takes over the page's early drawing without a redraw.
-    content = replace(content, figure=with_plain_arrays(content.figure))
+    # Plain arrays: the Graph takes over the page's early drawing without a redraw. Cached:
+    # the served HTML and the layout both ask for it on every page load.
+    figure = services.cache.get_or_compute(
+        services.result_key("first-chart", state), lambda: with_plain_arrays(content.figure)
+    )
+    content = replace(content, figure=figure)
     if state.compare is None:
         return content
     figure, name = compare_content(services, state, False)

@@ -19,7 +19,7 @@ import pytest
 from dash import Dash
 
 from app import create_app
-from components import first_chart, ids
+from components import dash_start, first_chart, ids
 from components.chart_panel import ChartContent
 from components.view_state import ViewState, to_query
 from settings import Settings
@@ -294,6 +294,46 @@ def test_the_first_chart_is_drawn_before_the_app_scripts(app: Dash) -> None:
     assert bundle < page.index(f'id="{ids.FIRST_CHART_PAGE}"') < figure < script
     assert script < page.index('id="react-entry-point"') < page.index("react@18")
     assert page.count("first-chart.js") == 1 and page.count("plotly-finance-") == 1
+
+
+def test_dash_scripts_wait_in_a_template_for_the_start_script(app: Dash) -> None:
+    page = app.server.test_client().get("/").get_data(as_text=True)
+
+    held = page.split(f'<template id="{ids.DASH_SCRIPTS}">', 1)[1].split("</template>")[0]
+    start = page.index(f'src="/assets/{dash_start.SCRIPT}?m=')
+    assert page.index('src="/assets/first-chart.js?m=') < start
+    assert page.index("</template>") < start
+    for script in ("react@18", "react-dom@18", "dash_renderer", "dash_ag_grid.v", "r2k-access.js"):
+        assert page.count(script) == 1 and script in held, f"{script} is held, once"
+    assert held.rstrip().endswith("new DashRenderer();</script>"), "the renderer starts last"
+    assert "dash_clientside" in held, "the clientside callbacks are held too"
+    assert dash_start.SCRIPT not in held and "first-chart.js" not in held
+
+
+def test_the_page_config_leaves_out_dashs_copy_of_the_layout(app: Dash) -> None:
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    config = json.loads(page.split('id="_dash-config" type="application/json">')[1].split("<")[0])
+
+    assert "validation_layout" not in config, "164 kB the renderer uses only in debug"
+    assert len(page) < 200_000
+
+
+def test_dash_start_holds_scripts_and_refuses_what_would_break_out() -> None:
+    html = dash_start.create_dash_start('<script src="/a.js"></script>', "<script start>")
+
+    assert html == (
+        f'<template id="{ids.DASH_SCRIPTS}">\n<script src="/a.js"></script>\n</template>\n'
+        "<script start>"
+    )
+    with pytest.raises(ValueError, match="<script>"):
+        dash_start.create_dash_start("", "<script start>")
+    with pytest.raises(ValueError, match="template"):
+        dash_start.create_dash_start("<script></template></script>", "<script start>")
+
+
+def test_the_start_script_finds_the_templates_id() -> None:
+    script = (ROOT / "assets" / dash_start.SCRIPT).read_text(encoding="utf-8")
+    assert f'getElementById("{ids.DASH_SCRIPTS}")' in script
 
 
 def test_a_page_opening_on_the_relative_tab_has_only_the_bundle(app: Dash) -> None:

@@ -126,6 +126,30 @@ def test_the_first_chart_is_drawn_once_before_dash_and_handed_to_the_graph(
     assert first_size[1] == 720
 
 
+def test_dash_scripts_are_fetched_after_the_first_chart_is_drawn(dash_duo, demo_app):
+    violations = (
+        "window.__r2kViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (event) => window.__r2kViolations.push(event.violatedDirective));"
+    )
+    _open_recorded(dash_duo, demo_app, before=violations)
+
+    drawn = _record(dash_duo)["candles"]
+    fetched = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter((entry) => entry.name.includes('/_dash-component-suites/'))"
+        ".map((entry) => [entry.name.split('/').pop(), entry.startTime]);"
+    )
+    names = [name for name, _ in fetched]
+    assert any(name.startswith("dash_renderer") for name in names), "Dash's scripts loaded"
+    assert any(name.startswith("react-dom@18") for name in names)
+    early = [name for name, started in fetched if started < drawn]
+    assert early == [], f"fetched before the first chart was drawn at {drawn:.0f} ms: {early}"
+    assert dash_duo.driver.execute_script("return window.__r2kViolations;") == []
+    assert dash_duo.driver.execute_script("return typeof window.renderer;") == "object"
+    assert dash_duo.get_logs() == [], "no script error"
+
+
 def test_the_first_chart_keeps_the_graphs_events(dash_duo, demo_app):
     """After the handover, plotly.js events reach Dash: a zoom refits the price axis."""
     _open_recorded(dash_duo, demo_app)
