@@ -26,10 +26,13 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Two pytest-xdist workers, a test file each at a time: most of the suite waits on browsers
+# and servers it starts, so two keep both cores busy. TEST_JOBS=0 runs it in one process.
+TEST_JOBS ?= 2
 test: $(VENV)/.installed-test
 	@scripts/ensure-system-tools
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/pytest --headless -p no:cacheprovider
+	$(VENV)/bin/pytest --headless -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile
 
 bench: $(VENV)/.installed-test
 	$(PY) -m bench

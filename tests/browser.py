@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+CHART_TITLE = "#react-entry-point #price-chart .gtitle"
+"""The price chart's title in Dash's page: Dash is up. (The served HTML draws the chart
+before Dash's scripts load, outside ``#react-entry-point``: its title alone says less.)"""
+
 
 def wait_until[T](
     condition: Callable[[], T], timeout: float = 20.0, message: str = "condition"

@@ -12,9 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from dash.testing.application_runners import BaseDashRunner
 from selenium.webdriver.chrome.options import Options
 
 CHROMIUM = "/usr/bin/chromium"
+DASH_FIRST_PORT = 58050
+PORTS_PER_WORKER = 500
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 
 
@@ -59,6 +62,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fail_missing_browser() -> None:
     missing = ", ".join(_missing_browser_tools())
     pytest.fail(f"CI=true but {missing} is missing: browser tests cannot run", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dash_ports_of_this_worker() -> None:
+    """Each pytest-xdist worker starts its dash_duo servers on ports of its own (dash.testing
+    counts up from one port in every process)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    BaseDashRunner._next_port = DASH_FIRST_PORT + PORTS_PER_WORKER * int(worker.removeprefix("gw"))
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from market.refresh import RefreshProgress
 from market.sources import DIRECT, LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import CHART_TITLE, wait_until
 from tests.refresh_fakes import MEMBERS, PRESTORED, fake_services, live_source
 from tests.store_fakes import FakeProvider, stored_bars
 
@@ -42,7 +42,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 BATCH = 4
-CHART_TITLE = "#price-chart .gtitle"
 
 
 def _settings(cache: Path, min_interval: float = 300.0) -> Settings:

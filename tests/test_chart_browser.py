@@ -12,11 +12,10 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
-from tests.browser import wait_for_dash_chart, wait_until
+from tests.browser import CHART_TITLE, wait_for_dash_chart, wait_until
 
 pytestmark = pytest.mark.browser
 
-CHART_TITLE = "#price-chart .gtitle"
 GRAPH = "document.querySelector('#price-chart .js-plotly-plot')"
 
 

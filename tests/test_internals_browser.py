@@ -16,11 +16,10 @@ from selenium.webdriver.support.select import Select
 
 from app import create_app
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import CHART_TITLE, wait_until
 
 pytestmark = pytest.mark.browser
 
-CHART_TITLE = "#price-chart .gtitle"
 SCREEN_ROWS = "#screen-slot .ag-center-cols-container .ag-row"
 MOVER_ROWS = "#movers-slot .ag-center-cols-container .ag-row"
 

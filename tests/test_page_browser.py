@@ -17,11 +17,10 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import CHART_TITLE, wait_until
 
 pytestmark = pytest.mark.browser
 
-CHART_TITLE = "#price-chart .gtitle"
 
 
 @pytest.fixture
