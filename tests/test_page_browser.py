@@ -22,7 +22,6 @@ from tests.browser import CHART_TITLE, wait_until
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 def demo_app():
     return create_app(Settings(source="demo"))
