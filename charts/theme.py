@@ -11,8 +11,8 @@ DOWN_COLOR = "#ef5350"
 CHANNEL_COLOR = "#2962ff"
 AVERAGE_COLORS = ("#f57c00", "#7b1fa2", "#00897b", "#c2185b")
 SIMULATED_LABEL = "SIMULATED<br>DATA"
-"""On two lines: one line of it as large is wider than a phone's chart, and the page
-would scroll sideways."""
+"""On two lines, so that at the watermark's size it fits a phone's chart whole (252 px wide,
+in a plot 261 px wide at a 390 px window); on one line it was cut off at both ends."""
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 """Figure backgrounds: the card behind shows through, in either theme."""
 
