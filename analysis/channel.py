@@ -20,6 +20,11 @@ import pandas as pd
 Position = Literal["above", "inside", "below"]
 
 LINE_COLUMNS: tuple[str, ...] = ("upper", "middle", "lower", "projected")
+LOOKBACK_WEEKS = 104
+"""The fit window by default, in bars: two years of the weekly bars the read, the screen and
+the page fit it to."""
+BAND_SIGMAS = 2.0
+"""``k`` by default: the bands at plus and minus two standard deviations of the residuals."""
 
 _MIN_BARS = 3
 _REL_TOL = 1e-9
@@ -86,8 +91,8 @@ def _sides(close: np.ndarray, upper: np.ndarray, lower: np.ndarray, tol: np.ndar
 
 def regression_channel(
     close: pd.Series,
-    lookback: int = 104,
-    k: float = 2.0,
+    lookback: int = LOOKBACK_WEEKS,
+    k: float = BAND_SIGMAS,
     anchor: date | str | pd.Timestamp | None = None,
 ) -> Channel:
     """Fit the regression channel to ``close`` (see the module docstring).

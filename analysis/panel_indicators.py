@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.channel import BAND_SIGMAS, LOOKBACK_WEEKS
 from analysis.rolling import rolling_mean
 
 CHANNEL_REL_TOL = 1e-9
@@ -108,7 +109,9 @@ class PanelChannel:
     exit_row: np.ndarray
 
 
-def channel(packed: np.ndarray, lookback: int = 104, k: float = 2.0) -> PanelChannel:
+def channel(
+    packed: np.ndarray, lookback: int = LOOKBACK_WEEKS, k: float = BAND_SIGMAS
+) -> PanelChannel:
     """The read's regression channel over the last ``lookback`` values of each column."""
     rows = packed.shape[0]
     window = min(lookback, rows)

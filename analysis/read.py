@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.channel import Channel
+from analysis.channel import BAND_SIGMAS, LOOKBACK_WEEKS, Channel
 from analysis.numbers import price, price_decimals
 from analysis.study import Study
 from analysis.weekly import week_monday, weekly_bars
@@ -227,8 +227,8 @@ def technical_read(
     ticker: str,
     daily: pd.DataFrame,
     as_of: date | str | pd.Timestamp | None = None,
-    lookback: int = 104,
-    k: float = 2.0,
+    lookback: int = LOOKBACK_WEEKS,
+    k: float = BAND_SIGMAS,
     anchor: date | str | pd.Timestamp | None = None,
     weekly: Study | None = None,
     in_progress: bool = False,

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import panel_indicators as pi
+from analysis.channel import BAND_SIGMAS, LOOKBACK_WEEKS
 from analysis.panel import cut_panel, sector_members, weekly_panel
 from analysis.read import OVERBOUGHT, OVERSOLD, RSI_WEEKS, SMA_WEEKS
 
@@ -54,7 +55,6 @@ SCREEN_COLUMNS: tuple[str, ...] = (
     "channel_lower",
     "channel_upper",
 )
-LOOKBACK_WEEKS = 104
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +139,7 @@ def screen(
     include_sectors: Iterable[str] | str | None = None,
     exclude_sectors: Iterable[str] | str | None = None,
     lookback: int = LOOKBACK_WEEKS,
-    k: float = 2.0,
+    k: float = BAND_SIGMAS,
 ) -> Screen:
     """Screen the universe's constituents (by sector) on the closes up to ``as_of``.
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from analysis.channel import Channel, regression_channel
+from analysis.channel import BAND_SIGMAS, Channel, regression_channel
 from analysis.indicators import bbands, ema, macd, rsi, sma
 
 T = TypeVar("T")
@@ -56,7 +56,7 @@ class Study:
         return self._once(("bbands",), lambda: bbands(self.close))
 
     def channel(
-        self, lookback: int, k: float = 2.0, anchor: date | str | pd.Timestamp | None = None
+        self, lookback: int, k: float = BAND_SIGMAS, anchor: date | str | pd.Timestamp | None = None
     ) -> Channel:
         """``regression_channel`` of the closes; its ``ValueError``s are raised each time."""
         when = None if anchor is None else pd.Timestamp(anchor)

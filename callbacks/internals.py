@@ -22,6 +22,7 @@ from analysis.numbers import signed
 from analysis.panel import sector_members
 from analysis.screen import SCREEN_STATES, screen
 from callbacks.chart import display_start
+from callbacks.sent_rows import already_sent
 from callbacks.services import Services
 from charts.breadth import breadth_figure
 from charts.price import message_figure
@@ -204,8 +205,9 @@ def register(app: Dash, services: Services) -> None:
         state = parse_query(query or "", services.default_ticker, date.today())
         fields = (state.as_of, state.within, state.screen, state.include, state.exclude)
         key = services.result_key("screen", *fields)
-        if key == sent and ctx.triggered_id == ids.VIEW_STORE:
-            raise PreventUpdate  # the table holds these rows already
+        # A table just made (its id the trigger) holds no rows, whatever was sent before it.
+        if ctx.triggered_id == ids.VIEW_STORE and already_sent(sent, key):
+            raise PreventUpdate  # the table holds these rows (and their note) already
         rows, note = services.cache.get_or_compute(key, lambda: screen_rows(services, state))
         return [rows for _ in tables], note, key
 

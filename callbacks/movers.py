@@ -15,6 +15,7 @@ from analysis.movers import BIOTECH_PROXY_SECTOR, Movers, movers, prices_start, 
 from analysis.names import normal_case
 from callbacks.first_fill import WAITING_NOTE, fill_note
 from callbacks.internals import contributions_note, index_return
+from callbacks.sent_rows import already_sent
 from callbacks.services import Services
 from charts.price import message_figure
 from charts.sectors import sector_figure
@@ -365,7 +366,7 @@ def register(app: Dash, services: Services) -> None:
         ]
         holdings = holdings.assign(name=[normal_case(str(n)) for n in holdings["name"]])
         table = create_holdings_table(holdings)
-        rows = no_update if rows_key == sent_key else ranked
+        rows = no_update if already_sent(sent_key, rows_key) else ranked
         return rows, rows_key, exports, note, sectors, table, not importing
 
     app.clientside_callback(

@@ -120,5 +120,5 @@ def breadth_figure(
         dragmode="pan",
     )
     if simulated:
-        figure.add_annotation(simulated_watermark())
+        figure.add_annotation(simulated_watermark(dark))
     return figure

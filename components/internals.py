@@ -6,14 +6,15 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from analysis.channel import LOOKBACK_WEEKS
 from analysis.screen import SCREEN_STATES
 from components import ids
 from components.controls import labelled
 from components.view_state import SCREEN_ALL, WITHIN_MAX, ViewState
 
 STATE_LABELS: dict[str, str] = {
-    "below_channel": "Closed below its 104-week channel",
-    "above_channel": "Closed above its 104-week channel",
+    "below_channel": f"Closed below its {LOOKBACK_WEEKS}-week channel",
+    "above_channel": f"Closed above its {LOOKBACK_WEEKS}-week channel",
     "crossed_below_sma50w": "Crossed below its 50-week average",
     "crossed_above_sma50w": "Crossed above its 50-week average",
     "rsi_oversold": "Weekly RSI under 30",

@@ -11,6 +11,10 @@ from components.chart_panel import GRAPH_CONFIG
 from market.universe import GICS_SECTORS
 
 LOADING_TEXT = "Loading…"
+# On a phone the holdings' sector goes under the name: four columns are wider than a phone's
+# card, and the page would scroll sideways. Screen readers skip the hidden one of the two.
+WIDE_ONLY = "d-none d-sm-table-cell"
+PHONE_ONLY = "d-sm-none small text-body-secondary"
 
 
 def format_weight(weight: float) -> str:
@@ -80,7 +84,8 @@ def create_sectors_section() -> dbc.Row:
 
 
 def create_holdings_table(holdings: pd.DataFrame) -> dbc.Table | html.P:
-    """The largest holdings by weight: ticker (a button that charts it), name, sector, weight."""
+    """The largest holdings by weight: ticker (a button that charts it), name, sector, weight;
+    on a phone, the sector under the name."""
     if holdings.empty:
         return html.P("No holdings to show.", className="p-3 mb-0")
     header = html.Thead(
@@ -88,7 +93,7 @@ def create_holdings_table(holdings: pd.DataFrame) -> dbc.Table | html.P:
             [
                 html.Th("Ticker"),
                 html.Th("Name"),
-                html.Th("Sector"),
+                html.Th("Sector", className=WIDE_ONLY),
                 html.Th("Weight", className="text-end"),
             ]
         )
@@ -105,8 +110,13 @@ def create_holdings_table(holdings: pd.DataFrame) -> dbc.Table | html.P:
                             className="btn btn-link btn-sm p-0 r2k-holding",
                         )
                     ),
-                    html.Td(str(row.name)),
-                    html.Td(str(row.sector)),
+                    html.Td(
+                        [
+                            str(row.name),
+                            html.Div(str(row.sector), className=PHONE_ONLY),
+                        ]
+                    ),
+                    html.Td(str(row.sector), className=WIDE_ONLY),
                     html.Td(format_weight(float(str(row.weight))), className="text-end"),
                 ]
             )

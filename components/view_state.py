@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
+from analysis.channel import LOOKBACK_WEEKS
 from analysis.screen import SCREEN_STATES
 from market.tickers import parse_ticker
 from market.universe import GICS_SECTORS
@@ -49,7 +50,7 @@ class ViewState:
     interval: str = "1wk"
     range: str = "5y"
     indicators: tuple[str, ...] = DEFAULT_INDICATORS
-    channel: int = 104
+    channel: int = LOOKBACK_WEEKS
     channel_end: date | None = None
     as_of: date | None = None
     period: str = "ytd"

@@ -7,6 +7,7 @@ import pytest
 
 from charts.breadth import BREADTH_FIGURE_COLUMNS, breadth_figure
 from charts.price import ChartInput, ChartStyle, price_figure
+from charts.theme import SIMULATED_LABEL
 from tests.analysis_fakes import bars_from_closes, random_walk
 from tests.figures import figure_of
 
@@ -52,3 +53,15 @@ def test_the_breadth_caption_and_legend_sit_as_on_the_price_chart():
     assert figure.layout.title.subtitle.text == "1,989 constituents<br>as of X"
     assert figure.layout.legend == price.layout.legend
     assert figure.layout.margin.t == price.layout.margin.t
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_simulated_watermark_follows_the_theme_as_on_the_price_chart(dark):
+    bars = bars_from_closes(random_walk(60, seed=1), pd.bdate_range("2024-01-01", periods=60))
+    style = ChartStyle(simulated=True, dark=dark)
+    price = figure_of(price_figure(ChartInput(bars=bars, title="T"), style))
+    breadth = breadth_figure(_breadth(bars.index), "Breadth", simulated=True, dark=dark)
+    price_marks = [a for a in price.layout.annotations if a.text == SIMULATED_LABEL]
+    breadth_marks = [a for a in breadth.layout.annotations if a.text == SIMULATED_LABEL]
+    assert len(breadth_marks) == 1
+    assert breadth_marks[0].font == price_marks[0].font

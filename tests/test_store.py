@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import filelock
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from market.store import Store, Written
+from market.store import Store, Written, _crc
 from tests.store_fakes import stored_bars, stored_universe, synthetic_bars
 
 REPO = Path(__file__).resolve().parent.parent
@@ -689,3 +691,202 @@ def test_closes_leave_out_a_ticker_stored_after_they_were_built(store: Store) ->
 
     assert list(closes) == ["AAA"], "BBB must be read from its own file"
     pd.testing.assert_series_equal(closes["AAA"], stored_bars(store, "AAA")["close"].rename("AAA"))
+
+
+# Files that read without a fault but not as written: page checksums all good (each file is
+# rewritten with fresh ones), so only the digest beside the values can tell.
+
+
+def _rewritten(path: Path, change) -> bytes:
+    """Rewrite the Parquet file at ``path`` as ``change(table, metadata)`` returns it (a table
+    and its schema metadata), with valid page checksums; the file's new bytes."""
+    table = pq.read_table(path)
+    changed, metadata = change(table, dict(table.schema.metadata))
+    pq.write_table(changed.replace_schema_metadata(metadata), path, write_page_checksum=True)
+    return path.read_bytes()
+
+
+def _digest_of(path: Path) -> dict:
+    return json.loads(pq.read_schema(path).metadata[b"r2k_crc32"])
+
+
+def _one_close_changed(table, metadata):
+    close = table.column("close").to_numpy().copy()
+    close[3] += 0.01
+    index = table.column_names.index("close")
+    return table.set_column(index, "close", pa.array(close)), metadata
+
+
+def _rows_cut(table, metadata):
+    return table.slice(0, table.num_rows - 5), metadata
+
+
+def _volume_read_as_integers(table, metadata):
+    """The same bytes under another type: only the type in the digest tells them apart."""
+    index = table.column_names.index("volume")
+    volume = table.column("volume").combine_chunks().view(pa.int64())
+    return table.set_column(index, "volume", volume), metadata
+
+
+def _digest_entries_swapped(table, metadata):
+    digest = json.loads(metadata[b"r2k_crc32"])
+    columns = digest["columns"]
+    columns["open"], columns["close"] = columns["close"], columns["open"]
+    return table, {**metadata, b"r2k_crc32": json.dumps(digest).encode()}
+
+
+def _pandas_metadata_edited(table, metadata):
+    pandas = json.loads(metadata[b"pandas"])
+    pandas["creator"]["version"] = "0.0.1"  # read as before, but not what was written
+    return table, {**metadata, b"pandas": json.dumps(pandas).encode()}
+
+
+def _pandas_metadata_dropped(table, metadata):
+    return table, {k: v for k, v in metadata.items() if k != b"pandas"}
+
+
+def _digest_a_list(table, metadata):
+    return table, {**metadata, b"r2k_crc32": b"[1, 2]"}
+
+
+def _digest_cut_short(table, metadata):
+    return table, {**metadata, b"r2k_crc32": metadata[b"r2k_crc32"][:20]}
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (_one_close_changed, "column 'close' differs from what was written (digest mismatch)"),
+        (_rows_cut, "differs from what was written (digest mismatch)"),
+        (_volume_read_as_integers, "column 'volume' differs from what was written"),
+        (_digest_entries_swapped, "column 'open' differs from what was written"),
+        (_pandas_metadata_edited, "the pandas metadata differs from what was written"),
+        (_pandas_metadata_dropped, "the file has no pandas metadata"),
+        (_digest_a_list, "the digest is not a JSON object of columns: b'[1, 2]'"),
+        (_digest_cut_short, "JSONDecodeError"),
+    ],
+    ids=[
+        "a value",
+        "wrong length",
+        "same bytes, other type",
+        "checksums of the wrong columns",
+        "pandas metadata",
+        "no pandas metadata",
+        "digest not an object",
+        "digest cut short",
+    ],
+)
+def test_a_file_that_differs_from_its_digest_is_set_aside_with_the_reason(
+    store: Store, caplog, change, error: str
+) -> None:
+    store.write_bars("AAA", synthetic_bars("AAA", "2024-01-01", "2024-03-29"))
+    path = store.bars_path("AAA")
+    damaged = _rewritten(path, change)
+
+    assert store.read_bars("AAA") is None
+
+    asides = list(store.bars_dir.glob("AAA.parquet.corrupt-*"))
+    assert [aside.read_bytes() for aside in asides] == [damaged]
+    assert error in caplog.text
+    assert not path.exists() and store.tickers() == []
+
+
+def test_the_digest_of_another_file_does_not_pass(store: Store, caplog) -> None:
+    for ticker in ("AAA", "BBB"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    other = json.dumps(_digest_of(store.bars_path("BBB"))).encode()
+
+    _rewritten(store.bars_path("AAA"), lambda table, meta: (table, {**meta, b"r2k_crc32": other}))
+
+    assert store.read_bars("AAA") is None
+    assert "differs from what was written (digest mismatch)" in caplog.text
+    assert store.tickers() == ["BBB"]
+
+
+def test_a_file_written_by_pandas_without_a_digest_is_trusted(store: Store) -> None:
+    bars = synthetic_bars("AAA", "2024-01-01", "2024-03-29")
+    store.bars_dir.mkdir(parents=True)
+    bars.to_parquet(store.bars_path("AAA"))
+
+    pd.testing.assert_frame_equal(store.read_bars("AAA"), bars)
+    assert store.tickers() == ["AAA"]
+
+
+def test_each_digest_is_of_its_own_values_and_type() -> None:
+    """Unit test of the CRC the digest holds: another value, another type, another unit."""
+    values = pa.chunked_array([pa.array([1.0, 2.0, 3.0])])
+    crcs = {
+        _crc(values),
+        _crc(pa.chunked_array([pa.array([1.0, 2.0, 3.5])])),
+        _crc(pa.chunked_array([values.combine_chunks().view(pa.int64())])),
+        _crc(pa.chunked_array([pa.array([0, 1], pa.timestamp("ns"))])),
+        _crc(pa.chunked_array([pa.array([0, 1], pa.timestamp("us"))])),
+        _crc(pa.chunked_array([pa.array(["AAA", "BBB"])])),
+        _crc(pa.chunked_array([pa.array(["AAA", "BBC"])])),
+    }
+    assert len(crcs) == 7
+    assert _crc(pa.chunked_array([pa.array([1.0]), pa.array([2.0, 3.0])])) == _crc(values)
+
+
+def _closes_damage(kind: str):
+    def flip(path: Path) -> None:
+        damaged = bytearray(path.read_bytes())
+        damaged[len(damaged) // 3] ^= 0x04
+        path.write_bytes(bytes(damaged))
+
+    changes = {
+        "flipped byte": flip,
+        "truncated": lambda path: path.write_bytes(path.read_bytes()[:-200]),
+        "wrong length": lambda path: _rewritten(path, _rows_cut),
+        "another value": lambda path: _rewritten(path, _closes_of_bbb_changed),
+        "checksums of the wrong columns": lambda path: _rewritten(path, _closes_digest_swapped),
+    }
+    return changes[kind]
+
+
+def _closes_of_bbb_changed(table, metadata):
+    index = table.column_names.index("BBB")
+    close = table.column("BBB").to_numpy().copy()
+    close[-1] *= 2
+    return table.set_column(index, "BBB", pa.array(close)), metadata
+
+
+def _closes_digest_swapped(table, metadata):
+    digest = json.loads(metadata[b"r2k_crc32"])
+    columns = digest["columns"]
+    columns["AAA"], columns["BBB"] = columns["BBB"], columns["AAA"]
+    return table, {**metadata, b"r2k_crc32": json.dumps(digest).encode()}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "flipped byte",
+        "truncated",
+        "wrong length",
+        "another value",
+        "checksums of the wrong columns",
+    ],
+)
+@pytest.mark.parametrize(
+    "wanted", [None, ["BBB"], ["CCC", "BBB", "AAA"]], ids=["all", "one", "all-reordered"]
+)
+def test_a_damaged_closes_file_is_set_aside_and_rebuilt_from_the_bars(
+    store: Store, kind: str, wanted: list[str] | None
+) -> None:
+    for ticker in ("AAA", "BBB", "CCC"):
+        store.write_bars(ticker, synthetic_bars(ticker, "2024-01-01", "2024-03-29"))
+    store.rebuild_closes()
+    expected = _closes_from_files(store)
+    _closes_damage(kind)(store.closes_path)
+
+    closes = store.read_closes(wanted)
+
+    pd.testing.assert_frame_equal(closes, expected.loc[:, wanted or ["AAA", "BBB", "CCC"]])
+    assert len(list(store.root.glob("closes.parquet.corrupt-*"))) == 1
+    pd.testing.assert_frame_equal(_read_closes_as_written(store), expected)
+
+
+def _read_closes_as_written(store: Store) -> pd.DataFrame:
+    frame = pq.read_table(store.closes_path).to_pandas()
+    return frame.loc[:, sorted(frame.columns)]
