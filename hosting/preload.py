@@ -1,16 +1,16 @@
 """What gunicorn's master does before it forks its workers, so that they share it.
 
 A worker still builds its own app (data source, caches, background manager): only code is
-imported early, and importing these modules starts no thread and opens no file or socket,
-so forking after it is safe. Their pages are then shared by every worker, and a host pays
+imported early (and Plotly's two themes built), which starts no thread and opens no file or
+socket, so forking after it is safe. Their pages are then shared by every worker, and a host pays
 for them once instead of once per worker. ``gunicorn -c python:hosting.preload app:server``
 uses this module as its configuration; ``r2k serve`` sets the same hook.
 
-Two things every worker would otherwise fill on its own during its first few hundred
-requests are done here too (a bench worker grew 1.1x over 1,000 requests, all of it in
-its first 400): Plotly's themes (``pio.templates`` builds a template on first use, with a
-class for every trace type: 13 to 18 MB per worker), and glibc's allocator is told to give
-large blocks back to the kernel when they are freed (see ``return_large_blocks``).
+A bench worker grew 1.1x over 1,000 requests, all of it in its first 400. Two causes are
+dealt with here: Plotly's themes, which every worker otherwise built on its first message
+chart (``pio.templates`` builds a template on first use, with a class for every trace
+type: 13 to 18 MB per worker), and glibc's allocator, which is told to give large blocks
+back to the kernel when they are freed (see ``return_large_blocks``).
 """
 
 from __future__ import annotations
