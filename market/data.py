@@ -184,8 +184,8 @@ class MarketData:
         From the store, as float32 over its memory-mapped closes file, which every worker
         shares (``Store.mapped_closes``); for CSV files once they are imported (waiting for
         the import), the universe's tickers only, on the dates they have closes. The demo
-        market's closes are the float64 ones it holds anyway for its bars: a mapped copy
-        would add to its memory, not share it.
+        market's closes are the float64 ones its bars are drawn from, mapped from its own
+        file (``market.demo_file``): a float32 copy would add to its memory, not share it.
         """
         provider = self.source.provider
         if self._import is not None:

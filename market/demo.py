@@ -17,12 +17,14 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from market.bars import BAR_COLUMNS
+from market.demo_file import demo_file, shared_table
 from market.demo_rates import simulated_yields
 from market.provider import FetchResult
 from market.universe import GICS_SECTORS, make_universe
@@ -189,7 +191,7 @@ class _Market:
 
     dates: pd.DatetimeIndex
     values: np.ndarray
-    """Daily closes, days x tickers (Fortran order: one ticker's closes are contiguous)."""
+    """Daily closes, days x tickers (one ticker's closes contiguous); read-only when mapped."""
     column_of: dict[str, int]
     """The column of each ticker in ``values``: index, benchmark, then constituents."""
     daily_vol: np.ndarray
@@ -202,15 +204,22 @@ class _Market:
 
 
 class DemoProvider:
-    """The simulated market: same seed and end, same numbers, on every machine."""
+    """The simulated market: same seed and end, same numbers, on every machine.
 
-    def __init__(self, seed: int = DEMO_SEED, end: date | None = None) -> None:
+    Given a ``directory``, its prices are kept there in a file that every process with the
+    same directory maps (``market.demo_file``): a server's workers share one copy.
+    """
+
+    def __init__(
+        self, seed: int = DEMO_SEED, end: date | None = None, directory: Path | None = None
+    ) -> None:
         self.name = "demo"
         self.simulated = True
         self.index_ticker = DEMO_INDEX
         self.benchmark_ticker = DEMO_BENCHMARK
         self.seed = seed
         self.end = end if end is not None else DEMO_END
+        self.directory = directory
         self._market: _Market | None = None
         self._lock = threading.Lock()
 
@@ -251,13 +260,41 @@ class DemoProvider:
     def _built(self) -> _Market:
         with self._lock:
             if self._market is None:
-                self._market = _build_market(self.seed, self.end)
+                self._market = _build_market(self.seed, self.end, self.directory)
             return self._market
 
 
-def _build_market(seed: int, end: date) -> _Market:
+def _build_market(seed: int, end: date, directory: Path | None = None) -> _Market:
+    """The market of ``seed`` up to ``end``: simulated here, or mapped from ``directory``."""
     last = pd.Timestamp(end)
     dates = pd.bdate_range(last - pd.DateOffset(years=HISTORY_YEARS), last, name="date")
+    days = len(dates)
+    universe = make_universe(_make_universe(_rng(np.random.SeedSequence(seed), _STREAM_NAMES)))
+    tickers = [DEMO_INDEX, DEMO_BENCHMARK, *universe["ticker"]]
+    shape = (days + 2, len(tickers))
+    if directory is None:
+        table = _simulate(seed, dates, universe)
+    else:
+        path = demo_file(directory, seed, end)
+        table = shared_table(path, shape, lambda: _simulate(seed, dates, universe))
+    values = table[:days]
+    closes = pd.DataFrame(
+        values[:, 2:], index=dates, columns=pd.Index(tickers[2:], name="ticker"), copy=False
+    )
+    return _Market(
+        dates=dates,
+        values=values,
+        column_of={ticker: column for column, ticker in enumerate(tickers)},
+        daily_vol=np.array(table[days]),
+        dollar_volume=np.array(table[days + 1]),
+        universe=universe,
+        closes=closes,
+    )
+
+
+def _simulate(seed: int, dates: pd.DatetimeIndex, universe: pd.DataFrame) -> np.ndarray:
+    """Days + 2 rows by index, benchmark and constituents, in Fortran order: the daily
+    closes, then each column's daily volatility and its typical traded value."""
     days = len(dates)
     sequence = np.random.SeedSequence(seed)
     index_noise = _rng(sequence, _STREAM_INDEX).standard_normal(days - 1)
@@ -267,7 +304,6 @@ def _build_market(seed: int, end: date) -> _Market:
     )
     story = _pinned_path(days, _index_knots(), index_noise * _INDEX_DAILY_VOL)
     benchmark_close = _pinned_path(days, _BENCHMARK_STORY, benchmark_noise * _BENCHMARK_DAILY_VOL)
-    universe = make_universe(_make_universe(_rng(sequence, _STREAM_NAMES)))
     weights = universe["weight"].to_numpy()
     constituents, vols, dollar_volume = _constituent_closes(
         _rng(sequence, _STREAM_CONSTITUENTS),
@@ -275,23 +311,13 @@ def _build_market(seed: int, end: date) -> _Market:
         universe["sector"].to_numpy(),
         weights,
     )
-    tickers = [DEMO_INDEX, DEMO_BENCHMARK, *universe["ticker"]]
-    values = np.empty((days, len(tickers)), order="F")
-    values[:, 0] = np.round(_holdings_index(constituents, weights, float(story[0])), 4)
-    values[:, 1] = np.round(benchmark_close, 4)
-    values[:, 2:] = constituents
-    closes = pd.DataFrame(
-        values[:, 2:], index=dates, columns=pd.Index(tickers[2:], name="ticker"), copy=False
-    )
-    return _Market(
-        dates=dates,
-        values=values,
-        column_of={ticker: column for column, ticker in enumerate(tickers)},
-        daily_vol=np.concatenate([[_INDEX_DAILY_VOL, _BENCHMARK_DAILY_VOL], vols]),
-        dollar_volume=np.concatenate([np.array(_INDEX_DOLLAR_VOLUME), dollar_volume]),
-        universe=universe,
-        closes=closes,
-    )
+    table = np.empty((days + 2, 2 + len(universe)), order="F")
+    table[:days, 0] = np.round(_holdings_index(constituents, weights, float(story[0])), 4)
+    table[:days, 1] = np.round(benchmark_close, 4)
+    table[:days, 2:] = constituents
+    table[days] = np.concatenate([[_INDEX_DAILY_VOL, _BENCHMARK_DAILY_VOL], vols])
+    table[days + 1] = np.concatenate([np.array(_INDEX_DOLLAR_VOLUME), dollar_volume])
+    return table
 
 
 def _rng(sequence: np.random.SeedSequence, stream: int, *key: int) -> np.random.Generator:

@@ -131,6 +131,7 @@ def _lack(what: str, damaged: bool) -> str:
 
 
 def _demo(settings: Settings, note: str | None = None) -> ResolvedSource:
+    store = store_for(settings, "demo")
     return ResolvedSource(
-        DemoProvider(), store_for(settings, "demo"), DIRECT, "Simulated demo market", note=note
+        DemoProvider(directory=store.root), store, DIRECT, "Simulated demo market", note=note
     )

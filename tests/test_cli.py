@@ -93,7 +93,7 @@ def demo_index_daily(demo: DemoProvider) -> pd.DataFrame:
 @pytest.fixture
 def shared_demo(monkeypatch: pytest.MonkeyPatch, demo: DemoProvider) -> DemoProvider:
     """In-process runs use one built demo market (same seed, same numbers) to save time."""
-    monkeypatch.setattr(market.sources, "DemoProvider", lambda: demo)
+    monkeypatch.setattr(market.sources, "DemoProvider", lambda directory=None: demo)
     return demo
 
 
@@ -341,7 +341,9 @@ class _FewMembersDemo:
 
 
 def test_refresh_without_tickers_stores_universe_index_and_closes(monkeypatch, demo, cache_dir):
-    monkeypatch.setattr(market.sources, "DemoProvider", lambda: _FewMembersDemo(demo))
+    monkeypatch.setattr(
+        market.sources, "DemoProvider", lambda directory=None: _FewMembersDemo(demo)
+    )
 
     status = cli.main(["refresh", "--source", "demo"])
 

@@ -57,7 +57,7 @@ def closes(demo: DemoProvider) -> pd.DataFrame:
 
 @pytest.fixture
 def shared_demo(monkeypatch: pytest.MonkeyPatch, demo: DemoProvider) -> DemoProvider:
-    monkeypatch.setattr(market.sources, "DemoProvider", lambda: demo)
+    monkeypatch.setattr(market.sources, "DemoProvider", lambda directory=None: demo)
     return demo
 
 
