@@ -100,7 +100,7 @@ def test_refresh_task_runs_on_the_worker_and_reports_progress(tmp_path):
         assert isinstance(background_manager(Settings(redis_url=redis_url)), CeleryManager)
         env = _worker_env(redis_url, cache, R2K_SOURCE="demo", R2K_BATCH_SIZE="1")
         with celery_worker("hosting.celery_app", env, tmp_path / "worker.log") as client:
-            registered = client.control.inspect(timeout=2).registered() or {}
+            registered = client.control.inspect(timeout=2, limit=1).registered() or {}
             names = [task for tasks in registered.values() for task in tasks]
             assert REFRESH_TASK in names
             assert any(n.startswith("background_callback_") for n in names), names
