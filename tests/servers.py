@@ -132,3 +132,20 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> Non
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+@contextmanager
+def demo_site_on_redis(directory: Path, *args: str, **env: str) -> Iterator[tuple[str, str]]:
+    """A throwaway Redis and two gunicorn workers sharing it, serving the demo market with
+    its cache under ``directory`` (``args``: gunicorn's, ``env``: more R2K_ settings);
+    yields the site's base URL and the Redis URL."""
+    with redis_server(directory) as redis_url:
+        settings = {"R2K_SOURCE": "demo", "R2K_CACHE_DIR": str(directory / "cache")}
+        env = {**settings, "R2K_REDIS_URL": redis_url, **env}
+        with gunicorn_server(env, workers=2, args=args) as base:
+            yield base, redis_url
+
+
+def unreachable_redis_url() -> str:
+    """The URL of a Redis that is down: a loopback port nothing listens on."""
+    return f"redis://127.0.0.1:{free_port()}/0"

@@ -21,7 +21,7 @@ from hosting.background import CappedCeleryManager, CappedDiskcacheManager, back
 from hosting.job_slots import JobSlots
 from settings import Settings
 from tests.dash_payloads import REFRESH_CALLBACK
-from tests.servers import free_port, redis_server
+from tests.servers import redis_server, unreachable_redis_url
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
@@ -146,7 +146,7 @@ def test_a_slot_never_released_lapses_after_its_lease(tmp_path):
 
 def test_a_redis_that_is_down_caps_the_jobs_this_worker_sent_and_logs_once(caplog):
     running = {"a1": True, "a2": True, "b1": True}
-    nothing_there = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    nothing_there = redis.Redis.from_url(unreachable_redis_url(), socket_connect_timeout=0.5)
     slots = JobSlots(nothing_there, 2, 1, still_running=lambda job: running[job])
     with caplog.at_level(logging.WARNING, logger="hosting.redis_fallback"):
         assert slots.reserve("a1", "user alice")
@@ -175,7 +175,7 @@ def test_a_job_that_cannot_reach_celery_is_answered_503_and_frees_its_slot(tmp_p
     settings = Settings(
         source="demo",
         cache_dir=tmp_path / "cache",
-        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        redis_url=unreachable_redis_url(),
         cache_timeout=0,
         max_background_jobs=1,
     )
