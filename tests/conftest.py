@@ -119,9 +119,14 @@ class SharedChromium:
         driver.get_log("browser")  # the last test's console messages: read and dropped
         return driver
 
-    def forget_origin(self, url: str) -> None:
-        """Drop what the page at ``url`` stored (cookies, local storage, cache)."""
-        if self._browser is None or not url:
+    def leave(self, url: str) -> None:
+        """Leave the page at ``url`` before its server stops (none of its timers or
+        callbacks go on asking that server), and drop what it stored (cookies, local
+        storage, cache)."""
+        if self._browser is None:
+            return
+        self._browser.driver.get("about:blank")
+        if not url:
             return
         parts = urlsplit(url)
         self._browser.driver.execute_cdp_cmd(
@@ -153,7 +158,7 @@ class SharedChromiumComposite(DashComposite):
 
     def __exit__(self, exc_type, exc_val, traceback) -> None:
         try:
-            self._chromium.forget_origin(self._url)
+            self._chromium.leave(self._url)
         except WebDriverException:
             self._chromium.quit()
 
