@@ -27,6 +27,18 @@ EXPORT_CALLBACK = {
 }
 """The movers CSV-export callback: the smallest real callback a request can run."""
 
+REFRESH_CALLBACK = {
+    "output": f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children..",
+    "outputs": [
+        {"id": ids.REFRESH_STATUS, "property": "children"},
+        {"id": ids.SOURCE_BADGE, "property": "children"},
+    ],
+    "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
+    "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
+    "state": [],
+}
+"""What the page posts when the refresh button is clicked: a background callback."""
+
 
 def _is_wildcard(spec_id: str) -> bool:
     return spec_id.startswith("{")

@@ -1,4 +1,4 @@
-"""Real servers for tests, on loopback ports, stopped by their pid: Redis and gunicorn.
+"""Real servers for tests on loopback ports, as child processes stopped and reaped: Redis, gunicorn.
 
 A missing ``redis-server`` skips the test (``make test`` installs it as root), except under
 ``CI=true``, where it is a failure.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -52,38 +51,22 @@ def require_tool(name: str) -> str:
     return path
 
 
-def _stop(pid: int, timeout: float = 10.0) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-
-
 @contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    """A throwaway Redis on a loopback port; yields its URL and stops it by its pid."""
+    """A throwaway Redis on a loopback port, logging into ``directory``; yields its URL.
+
+    Redis runs as this process's child, not daemonized, so that stopping it ends with our
+    ``wait``: a daemon's exit is seen only once the system's init reaps it (here up to 2 s
+    after Redis has finished)."""
     binary = require_tool("redis-server")
     port = free_port()
-    pidfile = directory / "redis.pid"
-    subprocess.run(
+    process = subprocess.Popen(
         [
             binary,
             "--port",
             str(port),
             "--bind",
             "127.0.0.1",
-            "--daemonize",
-            "yes",
-            "--pidfile",
-            str(pidfile),
             "--save",
             "",
             "--appendonly",
@@ -93,17 +76,14 @@ def redis_server(directory: Path) -> Iterator[str]:
             "--logfile",
             str(directory / "redis.log"),
         ],
-        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
-        deadline = time.monotonic() + 10
-        while not pidfile.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        if pidfile.exists():
-            _stop(int(pidfile.read_text().strip()))
+        stop_process(process, timeout=10)
 
 
 @contextmanager
@@ -140,9 +120,32 @@ def gunicorn_server(
         wait_for_port(port, timeout)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM (gunicorn's and Celery's graceful stop), reaped by ``wait``; SIGKILL if it
+    hangs past ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def demo_site_on_redis(directory: Path, *args: str, **env: str) -> Iterator[tuple[str, str]]:
+    """A throwaway Redis and two gunicorn workers sharing it, serving the demo market with
+    its cache under ``directory`` (``args``: gunicorn's, ``env``: more R2K_ settings);
+    yields the site's base URL and the Redis URL."""
+    with redis_server(directory) as redis_url:
+        settings = {"R2K_SOURCE": "demo", "R2K_CACHE_DIR": str(directory / "cache")}
+        env = {**settings, "R2K_REDIS_URL": redis_url, **env}
+        with gunicorn_server(env, workers=2, args=args) as base:
+            yield base, redis_url
+
+
+def unreachable_redis_url() -> str:
+    """The URL of a Redis that is down: a loopback port nothing listens on."""
+    return f"redis://127.0.0.1:{free_port()}/0"

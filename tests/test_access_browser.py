@@ -433,14 +433,17 @@ def test_screenshots_light_and_dark_at_phone_and_desktop(dash_duo, demo_app, wid
 
 
 def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monkeypatch):
-    import time
+    import threading
 
     import callbacks.movers
 
     real_movers_view = callbacks.movers.movers_view
+    seen_working = threading.Event()
 
     def slow_movers_view(*args, **kwargs):
-        time.sleep(6)  # a first ranking of a large real universe
+        # A first ranking of a large real universe: it lasts until the test has seen the
+        # cards show their work (at most 30 s), not a fixed time.
+        seen_working.wait(timeout=30)
         return real_movers_view(*args, **kwargs)
 
     monkeypatch.setattr(callbacks.movers, "movers_view", slow_movers_view)
@@ -466,6 +469,7 @@ def test_the_movers_cards_show_work_while_a_large_universe_ranks(dash_duo, monke
             timeout=3,
             message=f"the {card} card shows a spinner",
         )
+    seen_working.set()
     _loaded(dash_duo)
 
 

@@ -17,11 +17,11 @@ import redis
 from werkzeug.exceptions import TooManyRequests
 
 from app import create_app
-from components import ids
 from hosting.background import CappedCeleryManager, CappedDiskcacheManager, background_manager
 from hosting.job_slots import JobSlots
 from settings import Settings
-from tests.servers import free_port, redis_server
+from tests.dash_payloads import REFRESH_CALLBACK
+from tests.servers import redis_server, unreachable_redis_url
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
@@ -98,12 +98,11 @@ def test_many_refresh_posts_fork_no_more_than_the_cap(tmp_path, monkeypatch):
         lambda key, job_fn, args, context: real(str(release), _wait_for, (), {}),
     )
     client = app.server.test_client()
-    body = _refresh_body()
     try:
         statuses = [
             client.post(
                 "/_dash-update-component",
-                data=json.dumps(body),
+                data=json.dumps(REFRESH_CALLBACK),
                 content_type="application/json",
                 environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
             ).status_code
@@ -147,7 +146,7 @@ def test_a_slot_never_released_lapses_after_its_lease(tmp_path):
 
 def test_a_redis_that_is_down_caps_the_jobs_this_worker_sent_and_logs_once(caplog):
     running = {"a1": True, "a2": True, "b1": True}
-    nothing_there = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    nothing_there = redis.Redis.from_url(unreachable_redis_url(), socket_connect_timeout=0.5)
     slots = JobSlots(nothing_there, 2, 1, still_running=lambda job: running[job])
     with caplog.at_level(logging.WARNING, logger="hosting.redis_fallback"):
         assert slots.reserve("a1", "user alice")
@@ -176,27 +175,13 @@ def test_a_job_that_cannot_reach_celery_is_answered_503_and_frees_its_slot(tmp_p
     settings = Settings(
         source="demo",
         cache_dir=tmp_path / "cache",
-        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        redis_url=unreachable_redis_url(),
         cache_timeout=0,
         max_background_jobs=1,
     )
     app = create_app(settings)
     client = app.server.test_client()
     for _ in range(2):  # the first one's slot is free again: 503 twice, never 429 or 500
-        answer = client.post("/_dash-update-component", json=_refresh_body())
+        answer = client.post("/_dash-update-component", json=REFRESH_CALLBACK)
         assert answer.status_code == 503
         assert "Background work is unavailable" in answer.get_data(as_text=True)
-
-
-def _refresh_body() -> dict[str, object]:
-    """What the page posts when the refresh button is clicked."""
-    return {
-        "output": f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children..",
-        "outputs": [
-            {"id": ids.REFRESH_STATUS, "property": "children"},
-            {"id": ids.SOURCE_BADGE, "property": "children"},
-        ],
-        "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
-        "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
-        "state": [],
-    }

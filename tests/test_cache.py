@@ -30,7 +30,7 @@ from market.sources import CACHED, LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
 from tests.dash_payloads import callback_request
-from tests.servers import free_port, gunicorn_server, redis_server
+from tests.servers import demo_site_on_redis, redis_server, unreachable_redis_url
 from tests.store_fakes import FakeProvider, synthetic_bars
 
 
@@ -171,7 +171,7 @@ def test_two_caches_on_one_redis_share_entries(tmp_path: Path) -> None:
 
 def test_a_redis_that_is_down_computes_and_logs_once(tmp_path: Path, caplog) -> None:
     now = [0.0]
-    nothing_there = redis.Redis(port=free_port(), socket_connect_timeout=1.0)
+    nothing_there = redis.Redis.from_url(unreachable_redis_url(), socket_connect_timeout=1.0)
     cache = SharedResultCache(RedisCache(host=nothing_there), timeout=60, clock=lambda: now[0])
     compute = Counter("computed")
     with caplog.at_level(logging.WARNING, logger="hosting.cache"):
@@ -185,42 +185,36 @@ def test_a_redis_that_is_down_computes_and_logs_once(tmp_path: Path, caplog) -> 
 
 
 def test_two_gunicorn_workers_share_the_chart_result_in_redis(tmp_path: Path) -> None:
-    with redis_server(tmp_path) as url:
-        env = {
-            "R2K_SOURCE": "demo",
-            "R2K_CACHE_DIR": str(tmp_path / "cache"),
-            "R2K_REDIS_URL": url,
-        }
-        with gunicorn_server(env, workers=2) as base:
-            store: Any = redis.Redis.from_url(url)  # sync client: no awaitables
-            with httpx.Client(base_url=base, timeout=60) as client:
-                # The page's layout holds its first chart: the default view's.
-                assert client.get("/_dash-layout").status_code == 200
-                keys_before = set(store.keys("r2k:*:results:chart:*"))
-                assert len(keys_before) == 1
-                dependencies = client.get("/_dash-dependencies").json()
-                body = chart_request(dependencies, "?ticker=DEMO-R2K&range=2y")
-                first = client.post("/_dash-update-component", json=body)
-            assert first.status_code == 200
-            assert json.loads(first.content)["response"]["price-chart"]["figure"]["data"]
+    with demo_site_on_redis(tmp_path) as (base, url):
+        store: Any = redis.Redis.from_url(url)  # sync client: no awaitables
+        with httpx.Client(base_url=base, timeout=60) as client:
+            # The page's layout holds its first chart: the default view's.
+            assert client.get("/_dash-layout").status_code == 200
+            keys_before = set(store.keys("r2k:*:results:chart:*"))
+            assert len(keys_before) == 1
+            dependencies = client.get("/_dash-dependencies").json()
+            body = chart_request(dependencies, "?ticker=DEMO-R2K&range=2y")
+            first = client.post("/_dash-update-component", json=body)
+        assert first.status_code == 200
+        assert json.loads(first.content)["response"]["price-chart"]["figure"]["data"]
 
-            chart_keys = store.keys("r2k:*:results:chart:*")
-            (chart_key,) = set(chart_keys) - keys_before
-            # Written once: its time to live only runs down (a second write would reset it).
-            # (The computed counter cannot tell: each worker draws the default view at boot.)
-            ttl_before = store.pttl(chart_key)
+        chart_keys = store.keys("r2k:*:results:chart:*")
+        (chart_key,) = set(chart_keys) - keys_before
+        # Written once: its time to live only runs down (a second write would reset it).
+        # (The computed counter cannot tell: each worker draws the default view at boot.)
+        ttl_before = store.pttl(chart_key)
 
-            def post(_: int) -> bytes:
-                # A new connection each time, so both workers take requests.
-                with httpx.Client(base_url=base, timeout=60) as fresh:
-                    response = fresh.post("/_dash-update-component", json=body)
-                    response.raise_for_status()
-                    return response.content
+        def post(_: int) -> bytes:
+            # A new connection each time, so both workers take requests.
+            with httpx.Client(base_url=base, timeout=60) as fresh:
+                response = fresh.post("/_dash-update-component", json=body)
+                response.raise_for_status()
+                return response.content
 
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                later = list(pool.map(post, range(12)))
-            assert all(content == first.content for content in later)
-            assert store.keys("r2k:*:results:chart:*") == chart_keys
-            assert 0 < store.pttl(chart_key) < ttl_before, "no worker computed it again"
-            workers = {c["id"] for c in store.client_list() if c["name"] == REDIS_CLIENT_NAME}
-            assert len(workers) == 2, "both workers answered from the shared cache"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            later = list(pool.map(post, range(12)))
+        assert all(content == first.content for content in later)
+        assert store.keys("r2k:*:results:chart:*") == chart_keys
+        assert 0 < store.pttl(chart_key) < ttl_before, "no worker computed it again"
+        workers = {c["id"] for c in store.client_list() if c["name"] == REDIS_CLIENT_NAME}
+        assert len(workers) == 2, "both workers answered from the shared cache"

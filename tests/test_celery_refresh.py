@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -38,36 +37,29 @@ from hosting.celery_app import (
 from market.demo import DEMO_BENCHMARK, DEMO_INDEX, DemoProvider
 from market.sources import store_for
 from settings import Settings
+from tests.dash_payloads import REFRESH_CALLBACK
 from tests.refresh_fakes import MEMBERS, PRESTORED, SOURCE_LABEL, fake_services
-from tests.servers import ROOT, redis_server
+from tests.servers import ROOT, redis_server, stop_process
 from tests.store_fakes import stored_bars
 
 pytestmark = pytest.mark.slow
 
-REFRESH_OUTPUT = f"..{ids.REFRESH_STATUS}.children...{ids.SOURCE_BADGE}.children.."
 DASH_CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.S)
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 @contextmanager
 def celery_worker(app: str, env: Mapping[str, str], log: Path) -> Iterator[Celery]:
-    """``python -m celery -A app worker`` (solo pool) until it answers a ping; then stopped."""
+    """``python -m celery -A app worker`` until it answers a ping; then stopped.
+
+    One process (solo pool) that neither gossips, syncs with nor beats to other workers:
+    none of that is tested here, and each costs start-up time."""
     settings = Settings(**{"redis_url": env["R2K_REDIS_URL"], "cache_dir": env["R2K_CACHE_DIR"]})
     client = create_celery(settings)
     name = f"r2k-test-{uuid.uuid4().hex[:8]}@localhost"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=solo", "-n", name,
-             "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=output,
@@ -75,12 +67,12 @@ def celery_worker(app: str, env: Mapping[str, str], log: Path) -> Iterator[Celer
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 40
-            while not client.control.ping(destination=[name], timeout=0.5):
+            while not client.control.ping(destination=[name], timeout=0.5, limit=1):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
             yield client
         finally:
-            _stop(process)
+            stop_process(process)
             client.close()
 
 
@@ -108,7 +100,7 @@ def test_refresh_task_runs_on_the_worker_and_reports_progress(tmp_path):
         assert isinstance(background_manager(Settings(redis_url=redis_url)), CeleryManager)
         env = _worker_env(redis_url, cache, R2K_SOURCE="demo", R2K_BATCH_SIZE="1")
         with celery_worker("hosting.celery_app", env, tmp_path / "worker.log") as client:
-            registered = client.control.inspect(timeout=2).registered() or {}
+            registered = client.control.inspect(timeout=2, limit=1).registered() or {}
             names = [task for tasks in registered.values() for task in tasks]
             assert REFRESH_TASK in names
             assert any(n.startswith("background_callback_") for n in names), names
@@ -137,9 +129,25 @@ def test_refresh_task_runs_on_the_worker_and_reports_progress(tmp_path):
     )
 
 
-def _dash_post(client, end_id: str, payload: dict[str, Any], **handles: str) -> dict[str, Any]:
+def _end_id(web) -> str:
+    """The id the page's Dash config gives this app instance (background callbacks name it)."""
+    config = DASH_CONFIG.search(web.get("/").get_data(as_text=True))
+    assert config is not None
+    return json.loads(config.group(1))["end_id"]
+
+
+def _post_refresh(web, end_id: str, address: str = "127.0.0.1", **handles: str):
+    """The refresh button's post (``handles``: the started job's, to poll for its result)."""
     query = "&".join(f"{k}={v}" for k, v in {"endId": end_id, **handles}.items())
-    response = client.post(f"/_dash-update-component?{query}", json=payload)
+    return web.post(
+        f"/_dash-update-component?{query}",
+        json=REFRESH_CALLBACK,
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _dash_post(web, end_id: str, **handles: str) -> dict[str, Any]:
+    response = _post_refresh(web, end_id, **handles)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_json()
 
@@ -153,28 +161,15 @@ def test_page_refresh_runs_through_celery_manager_on_a_worker(tmp_path):
         env = _worker_env(redis_url, cache, R2K_BATCH_SIZE="4")
         with celery_worker("tests.refresh_fakes", env, tmp_path / "worker.log"):
             web = app.server.test_client()
-            page = web.get("/").get_data(as_text=True)
-            config = DASH_CONFIG.search(page)
-            assert config is not None
-            end_id = json.loads(config.group(1))["end_id"]
-            payload = {
-                "output": REFRESH_OUTPUT,
-                "outputs": [
-                    {"id": ids.REFRESH_STATUS, "property": "children"},
-                    {"id": ids.SOURCE_BADGE, "property": "children"},
-                ],
-                "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
-                "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
-                "state": [],
-            }
-            started = _dash_post(web, end_id, payload)
+            end_id = _end_id(web)
+            started = _dash_post(web, end_id)
             handles = {"cacheKey": started["cacheKey"], "job": started["job"]}
             progress: list[str] = []
             answer: dict[str, Any] = {}
             deadline = time.monotonic() + 30
             while "response" not in answer and time.monotonic() < deadline:
                 time.sleep(0.1)
-                answer = _dash_post(web, end_id, payload, **handles)
+                answer = _dash_post(web, end_id, **handles)
                 text = answer.get("progress", {}).get(f"{ids.REFRESH_PROGRESS_TEXT}.children")
                 if text and text not in progress:
                     progress.append(text)
@@ -206,19 +201,10 @@ def test_page_jobs_sent_to_celery_are_capped_across_web_workers_until_they_end(t
         )
         services = fake_services(settings, delay=0.0)
         first, second = (create_app(settings, services).server.test_client() for _ in range(2))
-        end_ids = {}
-        for web in (first, second):
-            config = DASH_CONFIG.search(web.get("/").get_data(as_text=True))
-            assert config is not None
-            end_ids[web] = json.loads(config.group(1))["end_id"]
+        end_ids = {web: _end_id(web) for web in (first, second)}
 
-        def post(web, address: str, **handles: str):
-            query = "&".join(f"{k}={v}" for k, v in {"endId": end_ids[web], **handles}.items())
-            return web.post(
-                f"/_dash-update-component?{query}",
-                json=_refresh_payload(),
-                environ_base={"REMOTE_ADDR": address},
-            )
+        def post(web, address: str):
+            return _post_refresh(web, end_ids[web], address)
 
         alice = post(first, "10.0.0.1")
         assert alice.status_code == 200, alice.get_data(as_text=True)[:300]
@@ -241,16 +227,3 @@ def test_page_jobs_sent_to_celery_are_capped_across_web_workers_until_they_end(t
             assert post(second, "10.0.0.3").status_code == 200
     log = (tmp_path / "worker.log").read_text()  # complete once the worker stopped
     assert len(re.findall(r"background_callback_\w+\[\w+\] succeeded", log)) >= 2, log[-2000:]
-
-
-def _refresh_payload() -> dict[str, Any]:
-    return {
-        "output": REFRESH_OUTPUT,
-        "outputs": [
-            {"id": ids.REFRESH_STATUS, "property": "children"},
-            {"id": ids.SOURCE_BADGE, "property": "children"},
-        ],
-        "inputs": [{"id": ids.REFRESH_BUTTON, "property": "n_clicks", "value": 1}],
-        "changedPropIds": [f"{ids.REFRESH_BUTTON}.n_clicks"],
-        "state": [],
-    }

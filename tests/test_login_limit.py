@@ -25,7 +25,7 @@ from hosting.login_limit import (
     login_throttle,
 )
 from settings import Settings
-from tests.servers import free_port, gunicorn_server, redis_server
+from tests.servers import demo_site_on_redis, redis_server, unreachable_redis_url
 
 ALICE = generate_password_hash("wonderland", method="pbkdf2:sha256:1000")
 
@@ -206,7 +206,7 @@ def test_throttles_of_two_workers_on_one_redis_block_a_key_at_the_same_count(tmp
 
 
 def test_a_redis_that_is_down_limits_per_worker_and_logs_once(caplog):
-    nothing_there = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    nothing_there = redis.Redis.from_url(unreachable_redis_url(), socket_connect_timeout=0.5)
     throttle = SharedLoginThrottle(nothing_there, LoginThrottle(free_failures=2))
     with caplog.at_level(logging.WARNING, logger="hosting.redis_fallback"):
         assert throttle.wait("address a") == 0
@@ -227,24 +227,21 @@ def test_guesses_spread_over_two_gunicorn_workers_are_limited_as_by_one(tmp_path
     Counted per worker, each worker would answer its own 4 free guesses with 401.
     """
     log = tmp_path / "access.log"
-    with redis_server(tmp_path) as url:
-        env = {
-            "R2K_SOURCE": "demo",
-            "R2K_CACHE_DIR": str(tmp_path / "cache"),
-            "R2K_REDIS_URL": url,
-            "R2K_AUTH_USERS": f"alice:{ALICE}",
-            "R2K_LOGIN_FREE_FAILURES": "4",
-        }
-        args = ["--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s"]
-        with gunicorn_server(env, workers=2, args=args) as base:
-            statuses, sent, answered = [], [], []
-            # The kernel, not gunicorn, spreads new connections over the workers, sometimes
-            # 14 to 2: guess until each worker has answered at least 4 (the free guesses).
-            while len(statuses) < 64 and (len(statuses) < 16 or not _spread(_by_worker(log))):
-                sent.append(time.monotonic())
-                with httpx.Client(base_url=base, timeout=30) as fresh:
-                    statuses.append(fresh.get("/", auth=("alice", "guess")).status_code)
-                answered.append(time.monotonic())
+    site = demo_site_on_redis(
+        tmp_path,
+        *("--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s"),
+        R2K_AUTH_USERS=f"alice:{ALICE}",
+        R2K_LOGIN_FREE_FAILURES="4",
+    )
+    with site as (base, _):
+        statuses, sent, answered = [], [], []
+        # The kernel, not gunicorn, spreads new connections over the workers, sometimes
+        # 14 to 2: guess until each worker has answered at least 4 (the free guesses).
+        while len(statuses) < 64 and (len(statuses) < 16 or not _spread(_by_worker(log))):
+            sent.append(time.monotonic())
+            with httpx.Client(base_url=base, timeout=30) as fresh:
+                statuses.append(fresh.get("/", auth=("alice", "guess")).status_code)
+            answered.append(time.monotonic())
     # The 4th failure blocks for FIRST_DELAY from a moment after the 4th guess was sent:
     # a guess answered before that much time has passed was refused by the block.
     blocked = [s for s, t in zip(statuses, answered, strict=True) if t - sent[3] < FIRST_DELAY]
@@ -269,7 +266,7 @@ def test_with_redis_down_logins_still_work_and_guesses_are_limited_per_worker(tm
         cache_dir=tmp_path / "cache",
         auth_users=f"alice:{ALICE}",
         login_free_failures=2,
-        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        redis_url=unreachable_redis_url(),
         cache_timeout=0,
     )
     client = create_app(settings).server.test_client()

@@ -22,7 +22,7 @@ from hosting.serve import WORKER_TIMEOUT, gunicorn_options, production_settings
 from hosting.worker import TimedGeventWorker
 from settings import Settings
 from tests.dash_payloads import EXPORT_CALLBACK, TOP_TABLE_KEY
-from tests.servers import ROOT, free_port, wait_for_port
+from tests.servers import ROOT, free_port, stop_process, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def _serving(env: Mapping[str, str], *args: str, port: int) -> Iterator[str]:
         wait_for_port(port, timeout=30)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def _wait_for_log(path: Path, text: str, count: int, timeout: float = 30.0) -> None:
@@ -67,16 +67,6 @@ def _wait_for_log(path: Path, text: str, count: int, timeout: float = 30.0) -> N
             return
         time.sleep(0.1)
     pytest.fail(f"{path} did not say {text!r} {count} times within {timeout} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (gunicorn's graceful stop), reaped by ``wait``; SIGKILL if it hangs."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def _listening(port: int) -> bool:

@@ -20,7 +20,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from bench.hostile import SlowClients
-from tests.dash_payloads import EXPORT_CALLBACK
+from tests.dash_payloads import EXPORT_CALLBACK, REFRESH_CALLBACK
 from tests.servers import free_port
 from tests.test_serve import _environment, _log, _serving, _wait_for_log
 
@@ -197,18 +197,6 @@ def test_crafted_bodies_get_4xx_and_unknown_assets_404(server):
             assert http.get(server + path).status_code == 404
 
 
-REFRESH = {
-    "output": "..refresh-status.children...source-badge.children..",
-    "outputs": [
-        {"id": "refresh-status", "property": "children"},
-        {"id": "source-badge", "property": "children"},
-    ],
-    "inputs": [{"id": "refresh-button", "property": "n_clicks", "value": 1}],
-    "changedPropIds": ["refresh-button.n_clicks"],
-    "state": [],
-}
-
-
 def test_a_flood_of_refresh_posts_forks_only_up_to_the_cap_and_drops_no_connection(
     server, server_directory
 ):
@@ -216,7 +204,7 @@ def test_a_flood_of_refresh_posts_forks_only_up_to_the_cap_and_drops_no_connecti
 
     def post(_: int) -> int:
         with httpx.Client(timeout=30, auth=("alice", PASSWORD)) as http:
-            return http.post(server + "/_dash-update-component", json=REFRESH).status_code
+            return http.post(server + "/_dash-update-component", json=REFRESH_CALLBACK).status_code
 
     with ThreadPoolExecutor(20) as pool:
         statuses = list(pool.map(post, range(60)))
