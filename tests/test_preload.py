@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.timing import run_script_for_json
 from hosting.preload import SHARED_MODULES, on_starting, return_large_blocks
 from hosting.serve import gunicorn_options
 from settings import Settings
@@ -53,20 +54,10 @@ def test_r2k_serve_preloads_with_the_same_hook():
     assert "app" in SHARED_MODULES
 
 
-def _run_python(script: str, *args: str) -> str:
-    """Run ``script`` in a fresh interpreter (this one's allocator and modules stay as
-    they are) and return what it printed."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
+def _run_python(script: str, *args: str) -> float:
+    """The number ``script`` prints last, run in a fresh interpreter (this one's allocator
+    and modules stay as they are)."""
+    return float(run_script_for_json(script, {**os.environ, "PYTHONPATH": str(ROOT)}, *args))
 
 
 _FREED_BLOCKS = """
@@ -85,8 +76,8 @@ print((psutil.Process().memory_info().rss - before) / 1e6)
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator")
 def test_freed_arrays_go_back_to_the_kernel_once_the_threshold_is_fixed():
-    held_by_default = float(_run_python(_FREED_BLOCKS, "dynamic"))
-    held_when_fixed = float(_run_python(_FREED_BLOCKS, "fixed"))
+    held_by_default = _run_python(_FREED_BLOCKS, "dynamic")
+    held_when_fixed = _run_python(_FREED_BLOCKS, "fixed")
     assert held_by_default > 40  # 49 freed blocks of 1 MB kept in the heap
     assert held_when_fixed < 5  # only the block still in use
 
@@ -111,4 +102,4 @@ print(len(set(sys.modules) - before))
 def test_a_worker_draws_its_first_message_chart_with_what_the_master_loaded():
     # Without the themes loaded before the fork, the first one imported 174 of Plotly's
     # modules (13 to 18 MB) into each worker.
-    assert _run_python(_FIRST_MESSAGE_CHARTS).strip() == "0"
+    assert _run_python(_FIRST_MESSAGE_CHARTS) == 0
