@@ -1,6 +1,6 @@
 """Dash's own scripts load once the first chart is painted, not beside it.
 
-A page that lists Dash's scripts (React, the renderer, the component bundles: 10 MB) makes
+A page that lists Dash's scripts (React, the renderer, the component bundles: 2.7 MB) makes
 the browser fetch and compile them while plotly.js draws the first chart, and on two cores
 the chart waits for them (about 100 ms, bench figure 2). The page keeps Dash's script
 elements in a <template> instead, which the browser neither fetches nor runs, and a small
