@@ -409,13 +409,18 @@ def drawn_for(query: str | None, dark: bool) -> dict[str, Any]:
 
 
 def chart_content(
-    services: Services, asked: str | None, latest: str | None, dark: bool
+    services: Services,
+    asked: str | None,
+    latest: str | None,
+    dark: bool,
+    plain_arrays: bool = False,
 ) -> ChartContent:
     """The chart area for the view ``asked`` (drawn) and ``latest`` (shown), from the cache.
 
     ``asked`` is the view the redraw was asked for: its overlays are drawn (those toggled
     off since stay, hidden); what is shown comes from the latest view. Figures are cached
-    per view, theme and data version, as plain dicts (fast to unpickle and to send).
+    per view, theme and data version, as plain dicts (fast to unpickle and to send). With
+    ``plain_arrays`` the figure's arrays are JSON lists, cached apart (see ``first_chart``).
     """
     today = _today()
     drawn = parse_query(asked or "", services.default_ticker, today).overlays
@@ -426,7 +431,15 @@ def chart_content(
         view = chart_view(services, state, bool(dark), drawn)
         return view.figure, view.message, view.read
 
-    figure, message, read = services.cache.get_or_compute(key, compute)
+    def compute_plain() -> tuple[dict[str, Any], str, TechnicalRead | None]:
+        figure, message, read = services.cache.get_or_compute(key, compute)
+        return with_plain_arrays(figure), message, read
+
+    if plain_arrays:
+        plain_key = services.result_key("chart-plain", state, bool(dark), drawn)
+        figure, message, read = services.cache.get_or_compute(plain_key, compute_plain)
+    else:
+        figure, message, read = services.cache.get_or_compute(key, compute)
     return ChartContent(
         figure,
         message,
@@ -438,15 +451,14 @@ def chart_content(
 
 def first_chart(services: Services, state: ViewState) -> ChartContent:
     """The chart area the page starts with, in the light theme; with a ``compare`` ticker
-    the relative chart too (the page opens on it)."""
+    the relative chart too (the page opens on it).
+
+    Its arrays are plain lists, so that the Graph takes over the page's early drawing
+    without a redraw (``charts.plain_arrays``); the served HTML and the layout both ask for
+    it on every page load, so it is one cache entry of its own.
+    """
     query = to_query(state)
-    content = chart_content(services, query, query, dark=False)
-    # Plain arrays: the Graph takes over the page's early drawing without a redraw. Cached:
-    # the served HTML and the layout both ask for it on every page load.
-    figure = services.cache.get_or_compute(
-        services.result_key("first-chart", state), lambda: with_plain_arrays(content.figure)
-    )
-    content = replace(content, figure=figure)
+    content = chart_content(services, query, query, dark=False, plain_arrays=True)
     if state.compare is None:
         return content
     figure, name = compare_content(services, state, False)

@@ -144,7 +144,7 @@ def test_a_changed_data_version_recomputes_the_chart(tmp_path: Path) -> None:
     movers_again = client.post("/_dash-update-component", json=movers_body)
     assert movers_first.status_code == 200
     assert movers_first.data == movers_again.data
-    # The chart, the page's plain-array copy of it (made with the app's first layout), movers.
+    # The chart, its plain-array copy for the page (made with the app's first layout), movers.
     assert cache.computed() == 3
 
     version = store.updated_at()
