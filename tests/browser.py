@@ -28,11 +28,14 @@ def wait_until[T](
 
 def wait_for_dash_chart(dash_duo, chart: str = "#react-entry-point #price-chart") -> None:
     """Until Dash's Graph has taken over the page's first chart (drawn before Dash starts)
-    and listens to its events: a zoom made earlier reaches no callback."""
+    and listens to its events: a zoom made earlier reaches no callback.
+
+    The sign is a ``plotly_click`` listener, which only the Graph binds: the breadth panel's
+    axis link (assets/r2k-breadth-axis.js) binds ``plotly_relayout`` on the early plot too."""
     wait_until(
         lambda: dash_duo.driver.execute_script(
             "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-            "return gd && gd._ev && gd._ev.listeners('plotly_relayout').length > 0;",
+            "return gd && gd._ev && gd._ev.listeners('plotly_click').length > 0;",
             chart,
         ),
         timeout=30,
