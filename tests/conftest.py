@@ -29,7 +29,10 @@ def _missing_browser_tools() -> list[str]:
 
 
 def pytest_setup_options() -> Options:
-    """Options for dash_duo's Chromium: Debian's binary, headless-friendly flags, a real size."""
+    """Options for dash_duo's Chromium: Debian's binary, headless-friendly flags, a real size.
+
+    Reduced motion turns off Bootstrap's smooth scrolling: a pointer placed after a
+    ``scrollIntoView`` stays over what it was placed on, instead of the page sliding under it."""
     options = Options()
     options.binary_location = CHROMIUM
     for flag in (
@@ -39,6 +42,7 @@ def pytest_setup_options() -> Options:
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        "--force-prefers-reduced-motion",
         "--window-size=1280,900",
     ):
         options.add_argument(flag)
