@@ -16,6 +16,9 @@
   var gd = page.querySelector(".r2k-first-plot");
   var react = window.Plotly.react;
   var handed = false;
+  // The last zoom or pan made on the early plot: the Graph did not hear it (its callbacks,
+  // such as the price axis fit, did not run), so it is told again once it listens.
+  var earlyZoom = null;
   // Where the chart sits in the page once Dash has rendered the header and controls above it:
   // the last visit at this width measured it (else the stylesheet's estimate, --r2k-first-top),
   // and the early chart is drawn there, so it does not jump down when the page appears.
@@ -119,14 +122,30 @@
     if (!handed && target !== gd && target.parentElement && target.parentElement.id === chartId) {
       args[0] = handOver(target);
     }
-    if (args[0] === gd) {
-      window.Plotly.react = react; // the Graph's first call, all this is for
-      if (figure && figure.data && sameFigure(figure)) {
-        args[1] = {data: gd.data, layout: gd.layout, frames: figure.frames, config: figure.config};
-      }
+    if (args[0] !== gd) return react.apply(this, args);
+    window.Plotly.react = react; // the Graph's first call, all this is for
+    gd.removeListener("plotly_relayout", rememberZoom);
+    if (figure && figure.data && sameFigure(figure)) {
+      args[1] = {data: gd.data, layout: gd.layout, frames: figure.frames, config: figure.config};
     }
-    return react.apply(this, args);
+    var drawn = react.apply(this, args);
+    if (earlyZoom !== null) {
+      // The Graph binds its listeners when this promise settles; the timeout comes after.
+      drawn.then(function () {
+        setTimeout(function () {
+          gd.emit("plotly_relayout", earlyZoom);
+        });
+      });
+    }
+    return drawn;
   };
+
+  function rememberZoom(update) {
+    var movesTime = Object.keys(update || {}).some(function (key) {
+      return key.indexOf("xaxis.") === 0;
+    });
+    if (movesTime) earlyZoom = update;
+  }
 
   // Marks for bench/first_paint.py: when this script ran and when the plot was drawn.
   performance.mark("r2k-first-chart-start");
@@ -134,5 +153,6 @@
   var first = figureOf(shipped);
   window.Plotly.newPlot(gd, first.data, first.layout, first.config);
   performance.mark("r2k-first-chart-drawn");
+  gd.on("plotly_relayout", rememberZoom);
   observer.observe(document.body, {childList: true, subtree: true});
 })();

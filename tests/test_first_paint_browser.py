@@ -176,6 +176,43 @@ def test_the_first_chart_keeps_the_graphs_events(dash_duo, demo_app):
     assert fitted[1] - fitted[0] < whole[1] - whole[0]
 
 
+EARLY_ZOOM = """
+document.addEventListener("DOMContentLoaded", () => {
+  const gd = document.querySelector(".r2k-first-plot");
+  const x = gd._fullData[0].x;
+  const n = x.length;
+  window.__r2kEarlyZoom = {
+    dashUp: document.querySelector("#react-entry-point #PRICE_CHART") !== null,
+    whole: gd._fullLayout.yaxis.range.slice(),
+  };
+  Plotly.relayout(gd, {"xaxis.range": [x[n - 12], x[n - 1]]});
+});
+""".replace("PRICE_CHART", ids.PRICE_CHART)
+
+
+def test_a_zoom_on_the_early_chart_is_fitted_once_the_graph_takes_over(dash_duo, demo_app):
+    """A zoom made before Dash starts (seconds, on a slow network) reaches the Graph's fit."""
+    _open_recorded(dash_duo, demo_app, before=EARLY_ZOOM)
+    early = dash_duo.driver.execute_script("return window.__r2kEarlyZoom;")
+    assert early["dashUp"] is False, "the zoom was made on the early chart"
+    whole = early["whole"]
+
+    fitted = wait_until(
+        lambda: (
+            (
+                now := dash_duo.driver.execute_script(
+                    f"return document.querySelector('{DASH_CHART} .js-plotly-plot')"
+                    "._fullLayout.yaxis.range.slice();"
+                )
+            )
+            != whole
+            and now
+        ),
+        message="the price axis fitted to the early zoom",
+    )
+    assert fitted[1] - fitted[0] < (whole[1] - whole[0]) / 2
+
+
 def test_a_dark_page_leaves_the_chart_to_the_graph(dash_duo, demo_app, screenshot_dir):
     dark = f"window.localStorage.setItem('{PERSISTENCE_KEY}', JSON.stringify([true, false]));"
 
