@@ -8,7 +8,7 @@ import pytest
 
 import market.demo
 from market.demo import DEMO_BENCHMARK, DEMO_INDEX, DemoProvider
-from market.demo_file import write_table
+from market.demo_file import checksum_file, map_table, write_table
 from market.sources import resolve_source
 from settings import Settings
 
@@ -67,3 +67,26 @@ def test_the_served_demo_keeps_its_market_in_the_source_store(tmp_path):
 def test_only_a_float64_table_is_written(tmp_path):
     with pytest.raises(ValueError, match="2-D float64 table"):
         write_table(np.zeros(3, dtype="float32"), tmp_path / "table.npy")
+
+
+def test_a_file_with_changed_values_is_simulated_and_written_again(simulated, tmp_path):
+    """The right shape and size, one value changed: the checksum beside it tells."""
+    DemoProvider(directory=tmp_path).closes()
+    (path,) = tmp_path.glob("*.npy")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+    again = DemoProvider(directory=tmp_path)
+    pd.testing.assert_frame_equal(again.closes(), simulated.closes())
+    assert path.read_bytes() != bytes(data)  # written again
+
+
+def test_a_file_without_its_checksum_is_not_mapped(tmp_path):
+    table = np.asfortranarray(np.arange(12, dtype="float64").reshape(4, 3))
+    path = tmp_path / "table.npy"
+    write_table(table, path)
+    np.testing.assert_array_equal(map_table(path, (4, 3)), table)
+
+    checksum_file(path).unlink()
+    assert map_table(path, (4, 3)) is None
