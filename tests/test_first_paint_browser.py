@@ -282,3 +282,19 @@ def test_the_first_chart_is_drawn_where_the_page_puts_it(dash_duo, demo_app, wid
 
     assert len(again) > 10 and max(again) - min(again) <= 4, "return visit: where it was"
     assert again[-1] == pytest.approx(first[-1], abs=1)
+
+
+def test_the_date_pickers_are_as_tall_as_the_inputs_beside_them(dash_duo, demo_app):
+    """Their code loads after the page appears: taller, they pushed the chart down by 3 px."""
+    _open_recorded(dash_duo, demo_app)
+    heights = wait_until(
+        lambda: dash_duo.driver.execute_script(
+            "const boxes = [...document.querySelectorAll('.dash-datepicker-input-wrapper')];"
+            "const input = document.getElementById(arguments[0]);"
+            "return boxes.length >= 2 && [input, ...boxes].map("
+            "  (box) => box.getBoundingClientRect().height);",
+            ids.CHANNEL_INPUT,
+        ),
+        message="the date pickers drawn",
+    )
+    assert heights[0] > 0 and set(heights) == {heights[0]}, heights
