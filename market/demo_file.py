@@ -48,7 +48,8 @@ def demo_file(directory: Path, seed: int, end: date) -> Path:
 def map_table(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     """The float64 table in ``path`` mapped read-only, None unless it has ``shape``.
 
-    A missing, truncated or foreign file gives None: the caller builds it again.
+    A missing, truncated or foreign file, or one whose bytes do not match the checksum beside
+    it, gives None: the caller builds it again.
     """
     try:
         expected = int(checksum_file(path).read_text())
