@@ -41,3 +41,22 @@ def wait_for_dash_chart(dash_duo, chart: str = "#react-entry-point #price-chart"
         timeout=30,
         message="Dash's Graph bound to the chart",
     )
+
+
+def price_axis_range(dash_duo, chart: str = "#react-entry-point #price-chart") -> list[float]:
+    """The price (first) y axis range the chart shows now."""
+    return dash_duo.driver.execute_script(
+        "return document.querySelector(arguments[0] + ' .js-plotly-plot')"
+        "._fullLayout.yaxis.range.slice();",
+        chart,
+    )
+
+
+def wait_for_price_axis_change(
+    dash_duo, before: list[float], chart: str = "#react-entry-point #price-chart"
+) -> list[float]:
+    """The price axis range once it differs from ``before``: the clientside fit has run."""
+    return wait_until(
+        lambda: (now := price_axis_range(dash_duo, chart)) != before and now,
+        message="the price axis fitted to the bars in view",
+    )

@@ -12,7 +12,13 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
-from tests.browser import CHART_TITLE, wait_for_dash_chart, wait_until
+from tests.browser import (
+    CHART_TITLE,
+    price_axis_range,
+    wait_for_dash_chart,
+    wait_for_price_axis_change,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -110,25 +116,14 @@ def test_the_chart_at_1400px_in_both_themes(dash_duo, demo_app, screenshot_dir, 
 
 def test_zooming_in_fits_the_price_axis_to_the_bars_in_view(dash_duo, demo_app):
     _open(dash_duo, demo_app)
-    whole = dash_duo.driver.execute_script(f"return {GRAPH}._fullLayout.yaxis.range.slice();")
+    whole = price_axis_range(dash_duo)
     low, high = dash_duo.driver.execute_script(
         f"const gd = {GRAPH}; const c = gd._fullData[0]; const n = c.x.length;"
         "Plotly.relayout(gd, {'xaxis.range': [c.x[n - 12], c.x[n - 1]]});"
         "return [Math.min(...Array.from(c.low).slice(n - 12)),"
         " Math.max(...Array.from(c.high).slice(n - 12))];"
     )
-    fitted = wait_until(
-        lambda: (
-            (
-                r := dash_duo.driver.execute_script(
-                    f"return {GRAPH}._fullLayout.yaxis.range.slice();"
-                )
-            )
-            != whole
-            and r
-        ),
-        message="the price axis refitted",
-    )
+    fitted = wait_for_price_axis_change(dash_duo, whole)
     pad = (high - low) * 0.05
     assert fitted == pytest.approx([low - pad, high + pad])
     assert _height(dash_duo) == 720

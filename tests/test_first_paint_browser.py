@@ -15,7 +15,12 @@ from app import create_app
 from components import ids
 from components.early_theme import PERSISTENCE_KEY
 from settings import Settings
-from tests.browser import wait_for_dash_chart, wait_until
+from tests.browser import (
+    price_axis_range,
+    wait_for_dash_chart,
+    wait_for_price_axis_change,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -153,39 +158,30 @@ def test_dash_scripts_are_fetched_after_the_first_chart_is_drawn(dash_duo, demo_
 def test_the_first_chart_keeps_the_graphs_events(dash_duo, demo_app):
     """After the handover, plotly.js events reach Dash: a zoom refits the price axis."""
     _open_recorded(dash_duo, demo_app)
-    graph = f"document.querySelector('{DASH_CHART} .js-plotly-plot')"
-    whole = dash_duo.driver.execute_script(f"return {graph}._fullLayout.yaxis.range.slice();")
+    whole = price_axis_range(dash_duo, DASH_CHART)
 
     dash_duo.driver.execute_script(
-        f"const gd = {graph}; const x = gd._fullData[0].x; const n = x.length;"
+        f"const gd = document.querySelector('{DASH_CHART} .js-plotly-plot');"
+        "const x = gd._fullData[0].x; const n = x.length;"
         "Plotly.relayout(gd, {'xaxis.range': [x[n - 12], x[n - 1]]});"
     )
 
-    fitted = wait_until(
-        lambda: (
-            (
-                now := dash_duo.driver.execute_script(
-                    f"return {graph}._fullLayout.yaxis.range.slice();"
-                )
-            )
-            != whole
-            and now
-        ),
-        message="the price axis fitted by the clientside callback",
-    )
+    fitted = wait_for_price_axis_change(dash_duo, whole, DASH_CHART)
     assert fitted[1] - fitted[0] < whole[1] - whole[0]
 
 
 EARLY_ZOOM = """
 document.addEventListener("DOMContentLoaded", () => {
   const gd = document.querySelector(".r2k-first-plot");
-  const x = gd._fullData[0].x;
-  const n = x.length;
+  const bars = gd._fullData[0];
+  const n = bars.x.length;
   window.__r2kEarlyZoom = {
     dashUp: document.querySelector("#react-entry-point #PRICE_CHART") !== null,
     whole: gd._fullLayout.yaxis.range.slice(),
+    low: Math.min(...Array.from(bars.low).slice(n - 12)),
+    high: Math.max(...Array.from(bars.high).slice(n - 12)),
   };
-  Plotly.relayout(gd, {"xaxis.range": [x[n - 12], x[n - 1]]});
+  Plotly.relayout(gd, {"xaxis.range": [bars.x[n - 12], bars.x[n - 1]]});
 });
 """.replace("PRICE_CHART", ids.PRICE_CHART)
 
@@ -195,22 +191,10 @@ def test_a_zoom_on_the_early_chart_is_fitted_once_the_graph_takes_over(dash_duo,
     _open_recorded(dash_duo, demo_app, before=EARLY_ZOOM)
     early = dash_duo.driver.execute_script("return window.__r2kEarlyZoom;")
     assert early["dashUp"] is False, "the zoom was made on the early chart"
-    whole = early["whole"]
 
-    fitted = wait_until(
-        lambda: (
-            (
-                now := dash_duo.driver.execute_script(
-                    f"return document.querySelector('{DASH_CHART} .js-plotly-plot')"
-                    "._fullLayout.yaxis.range.slice();"
-                )
-            )
-            != whole
-            and now
-        ),
-        message="the price axis fitted to the early zoom",
-    )
-    assert fitted[1] - fitted[0] < (whole[1] - whole[0]) / 2
+    fitted = wait_for_price_axis_change(dash_duo, early["whole"], DASH_CHART)
+    pad = (early["high"] - early["low"]) * 0.05
+    assert fitted == pytest.approx([early["low"] - pad, early["high"] + pad])
 
 
 def test_a_dark_page_leaves_the_chart_to_the_graph(dash_duo, demo_app, screenshot_dir):
