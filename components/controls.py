@@ -50,6 +50,13 @@ def labelled(
     )
 
 
+def _date_picker_width(placeholder: str, shown: str | None) -> str:
+    """The width a date picker takes once its code loads, a moment after the page appears:
+    a date with its clear button, or else its placeholder. Its box keeps that width from
+    the start, so the controls beside it do not move."""
+    return "9.5rem" if shown else f"{2.5 + 0.5 * len(placeholder)}rem"
+
+
 def create_date_picker(
     component_id: str, placeholder: str, today: date, shown: str | None = None
 ) -> dcc.DatePickerSingle:
@@ -65,11 +72,25 @@ def create_date_picker(
         clearable=True,
         display_format="YYYY-MM-DD",
         className="r2k-date",
+        style={"minWidth": _date_picker_width(placeholder, shown)},
+    )
+
+
+def create_labelled_date_picker(
+    label: str, component_id: str, placeholder: str, today: date, shown: str | None
+) -> html.Div:
+    """``create_date_picker`` under its label, in a box as wide as the picker will be."""
+    return labelled(
+        label,
+        create_date_picker(component_id, placeholder, today, shown),
+        width=_date_picker_width(placeholder, shown),
     )
 
 
 def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, Any]) -> html.Div:
-    """Ticker, interval, range, scale, indicators, channel window, as-of, compare.
+    """Ticker, interval, range, scale, compare, channel window, as-of, indicators.
+
+    The date pickers come last in their row: their code loads after the page appears.
 
     ``shown`` holds each control's value by component id.
     """
@@ -138,6 +159,18 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
             ),
             labelled(
+                "Compare with",
+                dbc.Input(
+                    id=ids.COMPARE_INPUT,
+                    value=shown[ids.COMPARE_INPUT],
+                    debounce=True,
+                    maxLength=15,
+                    size="sm",
+                    style={"maxWidth": "8rem"},
+                ),
+                target=ids.COMPARE_INPUT,
+            ),
+            labelled(
                 f"Channel weeks ({CHANNEL_MIN}-{CHANNEL_MAX})",
                 dbc.Input(
                     id=ids.CHANNEL_INPUT,
@@ -149,27 +182,11 @@ def create_chart_controls(index_ticker: str, today: date, shown: Mapping[str, An
                 ),
                 target=ids.CHANNEL_INPUT,
             ),
-            labelled(
-                "Channel ends",
-                create_date_picker(
-                    ids.CHANNEL_END_DATE, "last bar", today, shown[ids.CHANNEL_END_DATE]
-                ),
+            create_labelled_date_picker(
+                "Channel ends", ids.CHANNEL_END_DATE, "last bar", today, shown[ids.CHANNEL_END_DATE]
             ),
-            labelled(
-                "As of",
-                create_date_picker(ids.AS_OF_DATE, "latest", today, shown[ids.AS_OF_DATE]),
-            ),
-            labelled(
-                "Compare with",
-                dbc.Input(
-                    id=ids.COMPARE_INPUT,
-                    value=shown[ids.COMPARE_INPUT],
-                    debounce=True,
-                    maxLength=15,
-                    size="sm",
-                    style={"maxWidth": "8rem"},
-                ),
-                target=ids.COMPARE_INPUT,
+            create_labelled_date_picker(
+                "As of", ids.AS_OF_DATE, "latest", today, shown[ids.AS_OF_DATE]
             ),
             labelled(
                 "Show",

@@ -125,8 +125,8 @@ def create_screen_section(state: ViewState) -> dbc.Card:
                                     options=options,
                                     value=state.screen or SCREEN_ALL,
                                     clearable=False,
-                                    style={"minWidth": "18rem"},
                                 ),
+                                width="18rem",
                                 target=ids.SCREEN_STATE,
                             ),
                             labelled(

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.controls import create_date_picker
+from components.controls import create_labelled_date_picker
 from components.internals import create_rank_switch
 from components.refresh import HIDDEN
 from market.universe import GICS_SECTORS
@@ -153,13 +153,8 @@ def create_movers_filters(today: date, shown: Mapping[str, Any]) -> html.Div:
                     ),
                 ]
             ),
-            html.Div(
-                [
-                    dbc.Label("From", className="small text-body-secondary mb-0"),
-                    create_date_picker(
-                        ids.PERIOD_FROM_DATE, "start date", today, shown[ids.PERIOD_FROM_DATE]
-                    ),
-                ]
+            create_labelled_date_picker(
+                "From", ids.PERIOD_FROM_DATE, "start date", today, shown[ids.PERIOD_FROM_DATE]
             ),
             html.Div(
                 [

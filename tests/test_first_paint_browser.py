@@ -282,3 +282,31 @@ def test_the_date_pickers_are_as_tall_as_the_inputs_beside_them(dash_duo, demo_a
         message="the date pickers drawn",
     )
     assert heights[0] > 0 and set(heights) == {heights[0]}, heights
+
+
+PLACES = """
+window.__r2kPlaces = {};
+new MutationObserver(() => {
+  for (const label of document.querySelectorAll("#react-entry-point label")) {
+    const box = label.getBoundingClientRect();
+    const seen = (window.__r2kPlaces[label.textContent] ??= []);
+    if (box.width && !seen.includes(box.left)) seen.push(box.left);
+  }
+}).observe(document, {childList: true, subtree: true, attributes: true});
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?asof=2026-06-30&chend=2026-05-29&period=2026-01-02"])
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_no_control_moves_sideways_when_the_date_pickers_load(dash_duo, demo_app, query, width):
+    """The pickers' code loads after the controls appear: the controls beside them stay put."""
+    dash_duo.driver.set_window_size(width, 900)
+    _open_recorded(dash_duo, demo_app, query, before=PLACES)
+    wait_until(
+        lambda: len(dash_duo.driver.find_elements("css selector", ".r2k-date")) == 3,
+        message="the date pickers drawn",
+    )
+    places = dash_duo.driver.execute_script("return window.__r2kPlaces;")
+    assert {"Compare with", "Only sectors", "Exclude sectors"} <= places.keys()
+    moved = {label: lefts for label, lefts in places.items() if len(lefts) > 1}
+    assert moved == {}
