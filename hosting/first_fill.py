@@ -4,9 +4,9 @@ Without it, a new server's movers would stay empty until someone ran ``r2k refre
 app factory of every worker (of every host sharing the store) calls ``start_first_fill``;
 a lock file in the store's directory, held for the whole fill, lets one of them run it and
 the others see it running. The fill is an ordinary refresh (the store's lock, the universe's
-shorter ``R2K_UNIVERSE_YEARS`` of history), run in a thread of the worker so that the
-worker keeps answering. Its progress goes to a JSON file beside the data, which any worker
-reads to show the movers area's progress, on a reload too.
+shorter ``R2K_UNIVERSE_YEARS`` of history), run in a thread of the worker (a native one
+under gevent) so that the worker keeps answering. Its progress goes to a JSON file beside
+the data, which any worker reads to show the movers area's progress, on a reload too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import filelock
 
+from market.network import threads_are_greenlets
 from market.refresh import RefreshProgress, refresh
 from market.sources import LIVE, ResolvedSource
 from market.store import Store
@@ -99,10 +100,28 @@ def start_first_fill(
     if not needs_fill(source):
         return None
     thread = threading.Thread(
-        target=run_first_fill, args=(source, settings, clock), name="r2k-first-fill", daemon=True
+        target=_off_the_hub,
+        args=(run_first_fill, source, settings, clock),
+        name="r2k-first-fill",
+        daemon=True,
     )
     thread.start()
     return thread
+
+
+def _off_the_hub(fill: Callable[..., object], *args: object) -> None:
+    """Run ``fill(*args)``, in one of gevent's native threads under ``r2k serve``.
+
+    There a thread is a greenlet: the fill's pandas work between downloads would hold the
+    worker's event loop, and every other client of the worker would wait for it. The
+    greenlet waits for the native thread without holding the loop.
+    """
+    if not threads_are_greenlets():
+        fill(*args)
+        return
+    import gevent
+
+    gevent.get_hub().threadpool.apply(fill, args)
 
 
 def run_first_fill(

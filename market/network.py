@@ -38,7 +38,7 @@ def run_with_deadline[T](fn: Callable[[], T], seconds: float, what: str = "the r
         except BaseException as exc:
             error.append(exc)
 
-    if _threads_are_greenlets():
+    if threads_are_greenlets():
         finished = _run_in_os_thread(call, seconds)
     else:
         worker = threading.Thread(target=call, name=f"deadline: {what}", daemon=True)
@@ -52,7 +52,7 @@ def run_with_deadline[T](fn: Callable[[], T], seconds: float, what: str = "the r
     return outcome["value"]
 
 
-def _threads_are_greenlets() -> bool:
+def threads_are_greenlets() -> bool:
     """True in a gevent worker of ``r2k serve``, where ``threading`` is monkey-patched."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and bool(monkey.is_module_patched("threading"))

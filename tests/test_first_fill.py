@@ -196,3 +196,57 @@ def test_two_processes_starting_at_once_fill_once(tmp_path):
     assert sorted(o["filled"] for o in outcomes) == [False, True]
     assert sorted(o["calls"] for o in outcomes) == [0, 6]
     assert read_fill_progress(Store(tmp_path / "fake")).state == DONE
+
+
+_GEVENT_FILL = """
+import json, sys, time
+from pathlib import Path
+
+from gevent import monkey
+
+monkey.patch_all()
+import gevent
+
+from hosting.first_fill import read_fill_progress, start_first_fill
+from market.sources import LIVE, ResolvedSource
+from market.store import Store
+from settings import Settings
+from tests.refresh_fakes import MEMBERS
+from tests.store_fakes import FakeProvider
+
+answered = []  # set by a greenlet of the worker's event loop: another client answered
+
+
+class Computing(FakeProvider):
+    def bars(self, tickers, start=None, end=None):
+        deadline = time.monotonic() + 10
+        while not answered and time.monotonic() < deadline:
+            pass  # pandas-like work that never yields to the event loop
+        self.saw_an_answer = bool(answered)
+        return super().bars(tickers, start, end)
+
+
+root = Path(sys.argv[1])
+provider = Computing(MEMBERS)
+store = Store(root / "fake")
+fill = start_first_fill(
+    ResolvedSource(provider, store, LIVE, "Fake live source"), Settings(cache_dir=root)
+)
+gevent.spawn(lambda: (gevent.sleep(0.05), answered.append(True)))
+fill.join(timeout=60)
+print(json.dumps({"saw": provider.saw_an_answer, "state": read_fill_progress(store).state}))
+"""
+
+
+def test_under_gevent_the_fill_computes_while_the_worker_answers(tmp_path):
+    """Under ``r2k serve``'s gevent workers a thread is a greenlet: the fill's work between
+    downloads must run in a native thread, or every other client of the worker waits."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_GEVENT_FILL), str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == {"saw": True, "state": DONE}
