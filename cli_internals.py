@@ -13,7 +13,7 @@ import json
 import math
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,9 +22,10 @@ from analysis.contributions import contributions, index_return_pct
 from analysis.movers import movers, period_start
 from analysis.panel import sector_members
 from analysis.screen import SCREEN_STATES, screen
-from market.data import MarketData, UnknownTickerError
-from market.sources import resolve_source
 from settings import Settings
+
+if TYPE_CHECKING:
+    from market.data import MarketData
 
 EXIT_BAD_INPUT = 2
 COMMANDS: tuple[str, ...] = ("movers", "breadth", "screen")
@@ -81,6 +82,8 @@ def _iso(day: pd.Timestamp | date | None) -> str | None:
 
 
 def _movers(market: MarketData, args: argparse.Namespace, as_of: date | None) -> dict[str, Any]:
+    from market.data import UnknownTickerError  # see ``run``
+
     universe = market.universe()
     if universe is None:
         raise ValueError(f"no universe from {market.source.label}; run `r2k refresh` first")
@@ -220,6 +223,11 @@ def _text(command: str, payload: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one of ``COMMANDS``; print its result (JSON or text) or one line on stderr."""
+    # Imported here, not with the module: they import requests, and ``r2k serve`` (whose
+    # parser this module extends) must patch gevent before anything imports it.
+    from market.data import MarketData, UnknownTickerError
+    from market.sources import resolve_source
+
     handlers = {"movers": _movers, "breadth": _breadth, "screen": _screen}
     try:
         if args.top < 1:

@@ -124,6 +124,16 @@ def test_options_bind_settings_host_port_and_workers():
     assert gunicorn_options(Settings(host="::1", port=9000))["bind"] == ["[::1]:9000"]
 
 
+def test_serve_patches_gevent_before_anything_imports_requests(tmp_path):
+    """Patched after urllib3 imported ssl, requests' TLS would not cooperate with the
+    workers' event loop; gevent says so at start with a MonkeyPatchWarning."""
+    env = _environment(tmp_path / "cache")
+    with _serving(env, port=free_port()):
+        _wait_for_log(_log(env), "built the app", count=1)
+    log = _log(env).read_text()
+    assert "Booting worker" in log and "MonkeyPatchWarning" not in log
+
+
 def test_production_settings_force_debug_off():
     assert production_settings(Settings(debug=True)).debug is False
 
