@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from selenium.common.exceptions import StaleElementReferenceException
+
 CHART_TITLE = "#react-entry-point #price-chart .gtitle"
 """The price chart's title in Dash's page: Dash is up. (The served HTML draws the chart
 before Dash's scripts load, outside ``#react-entry-point``: its title alone says less.)"""
@@ -24,6 +26,17 @@ def wait_until[T](
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+def visible_text(dash_duo, selector: str, attempts: int = 20) -> str:
+    """The text of ``selector`` as shown, found again if React replaced the element between
+    finding it and reading it (a page that updates while a test polls it)."""
+    for _ in range(attempts):
+        try:
+            return dash_duo.find_element(selector).text
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{selector} was replaced {attempts} times in a row while read")
 
 
 def wait_for_dash_chart(dash_duo, chart: str = "#react-entry-point #price-chart") -> None:

@@ -31,7 +31,7 @@ from market.refresh import RefreshProgress
 from market.sources import DIRECT, LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
-from tests.browser import CHART_TITLE, wait_until
+from tests.browser import CHART_TITLE, visible_text, wait_until
 from tests.refresh_fakes import MEMBERS, PRESTORED, fake_services, live_source
 from tests.store_fakes import FakeProvider, stored_bars
 
@@ -137,7 +137,7 @@ def test_background_work_runs_on_diskcache_without_redis(tmp_path):
 
 
 def _text(dash_duo, selector) -> str:
-    return dash_duo.find_element(selector).text
+    return visible_text(dash_duo, selector)
 
 
 def _status(dash_duo) -> str:

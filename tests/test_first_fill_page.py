@@ -23,7 +23,7 @@ from market.data import MarketData
 from market.sources import LIVE, ResolvedSource
 from market.store import Store
 from settings import Settings
-from tests.browser import wait_until
+from tests.browser import visible_text, wait_until
 from tests.dash_payloads import callback_request
 from tests.refresh_fakes import MEMBERS, SOURCE_LABEL, GatedProvider
 from tests.store_fakes import FakeProvider
@@ -142,7 +142,7 @@ def test_first_start_fills_the_movers_with_progress_meanwhile_and_on_reload(tmp_
 
 
 def _text(dash_duo, component_id: str) -> str:
-    return dash_duo.find_element(f"#{component_id}").text
+    return visible_text(dash_duo, f"#{component_id}")
 
 
 def _rows(dash_duo, slot_id: str) -> int:

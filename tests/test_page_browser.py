@@ -17,7 +17,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app import create_app
 from settings import Settings
-from tests.browser import CHART_TITLE, wait_until
+from tests.browser import CHART_TITLE, visible_text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def demo_app():
 
 
 def _chart_title(dash_duo) -> str:
-    return dash_duo.find_element(CHART_TITLE).text
+    return visible_text(dash_duo, CHART_TITLE)
 
 
 def _grid_rows(dash_duo, grid_id):
