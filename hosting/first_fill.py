@@ -100,8 +100,8 @@ def start_first_fill(
     if not needs_fill(source):
         return None
     thread = threading.Thread(
-        target=_off_the_hub,
-        args=(run_first_fill, source, settings, clock),
+        target=_fill_off_the_hub,
+        args=(source, settings, clock),
         name="r2k-first-fill",
         daemon=True,
     )
@@ -109,19 +109,21 @@ def start_first_fill(
     return thread
 
 
-def _off_the_hub(fill: Callable[..., object], *args: object) -> None:
-    """Run ``fill(*args)``, in one of gevent's native threads under ``r2k serve``.
+def _fill_off_the_hub(
+    source: ResolvedSource, settings: Settings, clock: Callable[[], float]
+) -> None:
+    """``run_first_fill``, in one of gevent's native threads under ``r2k serve``.
 
     There a thread is a greenlet: the fill's pandas work between downloads would hold the
     worker's event loop, and every other client of the worker would wait for it. The
     greenlet waits for the native thread without holding the loop.
     """
     if not threads_are_greenlets():
-        fill(*args)
+        run_first_fill(source, settings, clock)
         return
     import gevent
 
-    gevent.get_hub().threadpool.apply(fill, args)
+    gevent.get_hub().threadpool.apply(run_first_fill, (source, settings, clock))
 
 
 def run_first_fill(
